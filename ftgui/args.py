@@ -1,0 +1,130 @@
+"""Command-line flags shared by `train` and the window, and their mapping onto a RunConfig."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn
+
+from ftgui.core.config import RunConfig
+from ftgui.core.errors import UserError
+from ftgui.core.layer_plan import trainable_from
+from ftgui.core.sample import SAMPLE_DEFAULTS, apply_sample_defaults
+from ftgui.core.vgg16 import layer_names
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports bad flags in one line on stderr and exits 2 (no usage dump)."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: error: {message}; see --help.\n")
+        sys.exit(2)
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of DESIGN.md's `train` command (all default to None: "not given")."""
+    data = parser.add_mutually_exclusive_group()
+    data.add_argument(
+        "--data",
+        metavar="DIR",
+        help="dataset folder: DIR/train/<class>/, DIR/validation/<class>/ "
+        "[DIR/test/<class>/], or DIR/<class>/ split by --validation-split",
+    )
+    data.add_argument(
+        "--sample",
+        action="store_true",
+        default=None,
+        help="use the bundled sample dataset (scikit-learn's digits, no download); "
+        "defaults to 32 px, {epochs_head} + {epochs_finetune} epochs, classifier "
+        "learning rate {learning_rate_head:g}".format(**SAMPLE_DEFAULTS),
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="a run's config.json to start from (other flags override it)",
+    )
+    parser.add_argument(
+        "--weights",
+        metavar="imagenet|none|FILE",
+        help="conv-base weights: Keras's ImageNet download (default), random "
+        "initialisation, or a local .h5 / .weights.h5 file",
+    )
+    parser.add_argument(
+        "--image-size", type=int, metavar="N", help="square image size (default 150)"
+    )
+    parser.add_argument("--batch-size", type=int, metavar="N", help="batch size (default 20)")
+    parser.add_argument(
+        "--epochs-head",
+        type=int,
+        metavar="N",
+        help="epochs of the first phase, training the classifier (default 30)",
+    )
+    parser.add_argument(
+        "--epochs-finetune",
+        type=int,
+        metavar="N",
+        help="epochs of the last phase, fine-tuning (default 100)",
+    )
+    parser.add_argument(
+        "--unfreeze-from",
+        metavar="LAYER",
+        help="in the last phase, train LAYER and every layer above it (default block5_conv1)",
+    )
+    parser.add_argument(
+        "--augment",
+        action="store_true",
+        default=None,
+        help="random rotation, shifts, shear, zoom and flips while training",
+    )
+    parser.add_argument(
+        "--validation-split",
+        type=float,
+        metavar="F",
+        help="share of each class held out for validation when DIR has no "
+        "train/ folder (default 0.2)",
+    )
+    parser.add_argument("--seed", type=int, metavar="N", help="random seed (default 1337)")
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="run folder to write (default: a new time-stamped folder under "
+        "~/ftgui-runs or $FTGUI_RUNS_DIR)",
+    )
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    """Start from --config (or the book's defaults), then apply every flag that was given."""
+    config = RunConfig.load(args.config) if args.config else RunConfig()
+    if args.sample:
+        if args.config:
+            config.sample, config.data_dir = True, None
+        else:
+            apply_sample_defaults(config)
+    if args.data is not None:
+        config.sample, config.data_dir = False, args.data
+    simple = {
+        "weights": "weights",
+        "image_size": "image_size",
+        "batch_size": "batch_size",
+        "augment": "augment",
+        "validation_split": "validation_split",
+        "seed": "seed",
+        "out": "out_dir",
+    }
+    for flag, attribute in simple.items():
+        value = getattr(args, flag)
+        if value is not None:
+            setattr(config, attribute, value)
+    if args.epochs_head is not None:
+        config.phases[0].epochs = args.epochs_head
+    if args.epochs_finetune is not None:
+        if len(config.phases) < 2:
+            raise UserError(
+                "--epochs-finetune needs a configuration with a fine-tuning phase; "
+                "this one has a single phase (set its epochs with --epochs-head)."
+            )
+        config.phases[-1].epochs = args.epochs_finetune
+    if args.unfreeze_from is not None:
+        chosen = trainable_from(args.unfreeze_from)
+        config.phases[-1].trainable_layers = [n for n in layer_names() if n in chosen]
+    return config

@@ -1,0 +1,136 @@
+"""`python main.py train …`: run the phases headless, one progress line per epoch."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import traceback
+from typing import TextIO
+
+from ftgui.args import OneLineParser, add_run_arguments, config_from_args
+from ftgui.core.errors import UserError
+from ftgui.core.events import (
+    BatchEnded,
+    EpochEnded,
+    Event,
+    PhaseStarted,
+    RunEnded,
+    RunStarted,
+    Status,
+)
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def train_parser() -> OneLineParser:
+    parser = OneLineParser(
+        prog="ftgui train",
+        description="Fine-tune VGG16 on a folder of images, headless (Deep Learning with Python "
+        "§5.3.2): train the classifier on a frozen base, then fine-tune block5.",
+        epilog="Exit status: 0 done, 2 bad input (one line on stderr), 130 interrupted (Ctrl+C "
+        "stops at the end of the batch and keeps every finished epoch).",
+    )
+    add_run_arguments(parser)
+    return parser
+
+
+class ProgressPrinter:
+    """Prints events: one line per epoch, plus a live batch bar when `out` is a terminal."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.live = out.isatty()
+        self.phases: list[str] = []
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Status):
+            self._line(event.text)
+        elif isinstance(event, RunStarted):
+            self.phases = [p.name for p in event.phases]
+            self._line(f"Run folder: {event.run_dir}")
+            self._line(f"Device: {event.device}; data: {event.dataset}")
+        elif isinstance(event, PhaseStarted):
+            self._line(
+                f"Phase {event.phase + 1}/{len(self.phases)} '{event.name}': "
+                f"{event.epochs} epochs of {event.steps_per_epoch} batches"
+            )
+        elif isinstance(event, BatchEnded) and self.live:
+            done = event.batch / event.steps_per_epoch
+            bar = "#" * int(done * 24)
+            self.out.write(
+                f"\r  epoch {event.epoch + 1} [{bar:<24}] {event.batch}/"
+                f"{event.steps_per_epoch} {_metrics(event.logs)}\x1b[K"
+            )
+            self.out.flush()
+        elif isinstance(event, EpochEnded):
+            self._line(
+                f"  {self._phase_label(event.phase)} epoch {event.epoch + 1}/{event.epochs}"
+                f"  {_metrics(event.logs)}  {event.seconds:.1f}s"
+            )
+        elif isinstance(event, RunEnded):
+            if event.stopped:
+                self._line("Stopped: every finished epoch is kept.")
+            if event.test_metrics:
+                self._line(f"Test: {_metrics(event.test_metrics)}")
+            if event.model_path:
+                self._line(f"Model saved: {event.model_path}")
+            self._line(f"Run folder: {event.run_dir}")
+
+    def _phase_label(self, index: int) -> str:
+        return f"[{index + 1}/{len(self.phases)}]"
+
+    def _line(self, text: str) -> None:
+        prefix = "\r\x1b[K" if self.live else ""
+        self.out.write(prefix + text + "\n")
+        self.out.flush()
+
+
+def _metrics(logs: dict[str, float]) -> str:
+    names = (
+        ("loss", "loss"),
+        ("accuracy", "acc"),
+        ("val_loss", "val_loss"),
+        ("val_accuracy", "val_acc"),
+    )
+    return " ".join(f"{short} {logs[key]:.4f}" for key, short in names if key in logs)
+
+
+def train_main(argv: list[str]) -> int:
+    """Entry point of `train`; returns the exit status."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = train_parser().parse_args(argv)
+    stop = threading.Event()
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_interrupt(signum: int, frame: object) -> None:
+        if stop.is_set():  # a second Ctrl+C aborts at once
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            raise KeyboardInterrupt
+        stop.set()
+        sys.stderr.write("\nStopping at the end of this batch… (Ctrl+C again to abort)\n")
+
+    signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        from ftgui.core.runner import run
+
+        config = config_from_args(args)
+        ended = run(config, ProgressPrinter(sys.stdout), stop)
+        return EXIT_INTERRUPTED if ended.stopped else EXIT_OK
+    except UserError as exc:
+        sys.stderr.write(f"ftgui: error: {exc}\n")
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        sys.stderr.write("ftgui: aborted.\n")
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if os.environ.get("FTGUI_DEBUG"):
+            traceback.print_exc()
+        sys.stderr.write(
+            f"ftgui: unexpected error: {type(exc).__name__}: {exc} "
+            f"(set FTGUI_DEBUG=1 for the traceback)\n"
+        )
+        return EXIT_FAILED
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,43 @@
+"""Load TensorFlow without its start-up chatter, set up the devices it sees, and name them."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def _native_stderr_to_file() -> Iterator[None]:
+    """Send C++ log lines (oneDNN, CUDA probing) printed on fd 2 to a temporary file."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real fd 2 (embedded interpreters): nothing to hide
+        yield
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def setup_devices() -> str:
+    """Import TensorFlow quietly, turn on GPU memory growth, return "GPU: <name>" or "CPU only"."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with _native_stderr_to_file():
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+    names = []
+    for gpu in gpus:
+        with contextlib.suppress(RuntimeError):  # already initialised earlier in this process
+            tf.config.experimental.set_memory_growth(gpu, True)
+        details = tf.config.experimental.get_device_details(gpu)
+        names.append(details.get("device_name", gpu.name))
+    return "GPU: " + ", ".join(names) if names else "CPU only"

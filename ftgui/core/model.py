@@ -1,0 +1,185 @@
+"""Build the book's model (VGG16 conv base + classifier head), apply layer plans, compile phases.
+
+TensorFlow and Keras are imported inside the functions, never at module import.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ftgui.core.config import PhaseConfig
+from ftgui.core.errors import UserError
+from ftgui.core.layer_plan import HEAD_UNITS
+from ftgui.core.paths import keras_cache_dir
+
+if TYPE_CHECKING:
+    import keras
+
+NOTOP_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+BASE_NAME = "vgg16"
+PIXEL_SCALE = 64.0  # ~ the std of VGG16-preprocessed pixels
+
+
+def imagenet_cache_path() -> Path:
+    return keras_cache_dir() / "models" / NOTOP_FILE
+
+
+def build_conv_base(weights: str, image_size: int, seed: int = 1337) -> keras.Model:
+    """VGG16 without its top, with `imagenet`, `none` or a weights FILE; UserError if missing."""
+    from keras.applications import VGG16
+
+    shape = (image_size, image_size, 3)
+    if weights == "none":
+        return he_initialised(VGG16(include_top=False, weights=None, input_shape=shape), seed)
+    if weights == "imagenet":
+        try:
+            return VGG16(include_top=False, weights="imagenet", input_shape=shape)
+        except Exception as exc:  # Keras wraps URL and HTTP failures in a plain Exception
+            raise UserError(
+                f"Could not download the ImageNet weights ({_short(exc)}); when offline, put "
+                f"{NOTOP_FILE} in {imagenet_cache_path().parent} or pass --weights FILE."
+            ) from None
+    path = Path(weights).expanduser()
+    if not path.is_file():
+        raise UserError(
+            f"Weights file {path} does not exist; "
+            f"pass --weights imagenet, none or an existing file."
+        )
+    base = VGG16(include_top=False, weights=None, input_shape=shape)
+    load_base_weights(base, path)
+    return base
+
+
+def he_initialised(base: keras.Model, seed: int) -> keras.Model:
+    """Re-draw the kernels He-normal, the first divided by 64 for 0–255 pixels.
+
+    Keras's Glorot default shrinks activations ~1000× over VGG16's 13 ReLU layers (feature std
+    0.07 at 32 px), so a classifier on a random base barely learns; this keeps features near 1.
+    """
+    import keras
+
+    first = True
+    for index, layer in enumerate(base.layers):
+        if hasattr(layer, "kernel"):
+            kernel = keras.initializers.HeNormal(seed=seed + index)(layer.kernel.shape)
+            layer.kernel.assign(kernel / PIXEL_SCALE if first else kernel)
+            first = False
+    return base
+
+
+def load_base_weights(base: keras.Model, path: Path) -> None:
+    """Load a VGG16 conv-base weights file, checking that every variable was actually replaced."""
+    before = [v.numpy().copy() for v in base.weights]
+    try:
+        with warnings.catch_warnings():  # Keras only warns about unmatched layers; we check below
+            warnings.simplefilter("ignore")
+            base.load_weights(str(path))
+    except Exception as exc:
+        raise UserError(
+            f"Weights file {path} does not fit the VGG16 conv base ({_short(exc)}); use "
+            f"{NOTOP_FILE} or a .weights.h5 saved from a VGG16 conv base."
+        ) from None
+    unchanged = [  # kernels only: a saved zero bias legitimately equals the fresh zero bias
+        v.path
+        for v, old in zip(base.weights, before, strict=False)
+        if old.ndim > 1 and (v.numpy() == old).all()
+    ]
+    if unchanged:
+        raise UserError(
+            f"Weights file {path} left {len(unchanged)} VGG16 variables unset (first: "
+            f"{unchanged[0]}); use {NOTOP_FILE} or a .weights.h5 saved from a VGG16 conv base."
+        )
+
+
+def augmentation_layers(seed: int) -> keras.Sequential:
+    """The book's ImageDataGenerator settings as Keras layers (active in training only)."""
+    import keras
+
+    return keras.Sequential(
+        [
+            keras.layers.RandomRotation(40 / 360, fill_mode="nearest", seed=seed),
+            keras.layers.RandomTranslation(0.2, 0.2, fill_mode="nearest", seed=seed + 1),
+            keras.layers.RandomShear(0.2, 0.2, fill_mode="nearest", seed=seed + 2),
+            keras.layers.RandomZoom(0.2, fill_mode="nearest", seed=seed + 3),
+            keras.layers.RandomFlip("horizontal", seed=seed + 4),
+        ],
+        name="augmentation",
+    )
+
+
+def preprocessing_model(image_size: int) -> keras.Model:
+    """VGG16's own `preprocess_input` (RGB→BGR, ImageNet mean) as a small serialisable model."""
+    import keras
+    from keras.applications import vgg16
+
+    pixels = keras.Input((image_size, image_size, 3))
+    return keras.Model(pixels, vgg16.preprocess_input(pixels), name="vgg16_preprocess")
+
+
+def build_model(
+    num_classes: int,
+    image_size: int,
+    weights: str,
+    dropout: float = 0.5,
+    augment: bool = False,
+    seed: int = 1337,
+) -> keras.Model:
+    """Raw RGB pixels → [augmentation] → preprocessing → VGG16 base → the book's head."""
+    import keras
+
+    base = build_conv_base(weights, image_size, seed)
+    base.name = BASE_NAME
+    pixels = keras.Input((image_size, image_size, 3), name="pixels")
+    x = augmentation_layers(seed)(pixels) if augment else pixels
+    x = preprocessing_model(image_size)(x)
+    x = base(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(HEAD_UNITS, activation="relu", name="dense")(x)
+    x = keras.layers.Dropout(dropout, seed=seed, name="dropout")(x)
+    if num_classes <= 2:
+        out = keras.layers.Dense(1, activation="sigmoid", name="predictions", dtype="float32")(x)
+    else:
+        out = keras.layers.Dense(
+            num_classes, activation="softmax", name="predictions", dtype="float32"
+        )(x)
+    return keras.Model(pixels, out, name="ftgui_vgg16")
+
+
+def conv_base(model: keras.Model) -> keras.Model:
+    return model.get_layer(BASE_NAME)
+
+
+def apply_trainable(model: keras.Model, trainable_layers: list[str]) -> None:
+    """Set per-layer flags of the conv base (listing 5.22); takes effect at the next compile."""
+    base = conv_base(model)
+    wanted = set(trainable_layers)
+    base.trainable = bool(wanted)  # Keras sets every sub-layer's flag to this first
+    if wanted:
+        for layer in base.layers:
+            layer.trainable = layer.name in wanted
+
+
+def make_optimizer(phase: PhaseConfig) -> Any:
+    import keras
+
+    if phase.optimizer == "adam":
+        return keras.optimizers.Adam(phase.learning_rate)
+    if phase.optimizer == "sgd":
+        return keras.optimizers.SGD(phase.learning_rate, momentum=0.9)
+    return keras.optimizers.RMSprop(phase.learning_rate)
+
+
+def compile_phase(model: keras.Model, phase: PhaseConfig, num_classes: int) -> None:
+    """Apply the phase's layer plan and compile, so the new trainable flags take effect."""
+    apply_trainable(model, phase.trainable_layers)
+    loss = "binary_crossentropy" if num_classes <= 2 else "sparse_categorical_crossentropy"
+    model.compile(
+        optimizer=make_optimizer(phase), loss=loss, metrics=["accuracy"], steps_per_execution=1
+    )
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "…"

@@ -1,0 +1,262 @@
+"""Run a configuration's phases in order, reporting plain events; the CLI and GUI call `run`."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ftgui.core.config import RunConfig
+from ftgui.core.dataset import Dataset, find_dataset
+from ftgui.core.errors import UserError
+from ftgui.core.events import (
+    BatchEnded,
+    EpochEnded,
+    Listener,
+    PhaseEnded,
+    PhaseOutline,
+    PhaseStarted,
+    RunEnded,
+    RunStarted,
+    Status,
+)
+from ftgui.core.layer_plan import LayerPlan
+from ftgui.core.paths import new_run_dir
+from ftgui.core.pipeline import make_dataset, steps_for
+from ftgui.core.run_folder import RunFolder
+from ftgui.core.sample import ensure_sample_dataset
+
+
+def resolve_dataset(config: RunConfig) -> Dataset:
+    """The dataset a configuration names (writing the sample dataset on first use)."""
+    root = ensure_sample_dataset() if config.sample else Path(str(config.data_dir))
+    return find_dataset(root, config.validation_split, config.seed)
+
+
+def check_weights_choice(weights: str) -> None:
+    if weights not in ("imagenet", "none") and not Path(weights).expanduser().is_file():
+        raise UserError(
+            f"Weights '{weights}' is neither imagenet, none nor an existing file; check the path."
+        )
+
+
+def start_run_folder(folder: RunFolder, config: RunConfig) -> None:
+    """Create the run folder and save the resolved configuration before any training."""
+    folder.create()
+    config.out_dir = str(folder.path)
+    folder.write_config(config)
+
+
+class PhaseRunner:
+    """Runs one configuration; `model` is the Keras model, for tests that inspect it mid-run.
+
+    Listener calls happen on the thread that calls `run` (the GUI worker's, or the CLI's main
+    thread); nothing else may touch `model` while `run` is going.
+    """
+
+    def __init__(
+        self, config: RunConfig, listener: Listener, stop: threading.Event | None = None
+    ) -> None:
+        self.config = config
+        self.listener = listener
+        self.stop = stop or threading.Event()
+        self.model: Any = None
+
+    def run(self) -> RunEnded:
+        """Validate, build, train every phase, evaluate the test split; return the final event.
+
+        A set `stop` ends the run at the next batch end: the unfinished epoch is rolled back, so
+        the saved model and history.csv agree. Bad input raises UserError before any training.
+        """
+        config, listener, stop = self.config, self.listener, self.stop
+        config.validate()
+        check_weights_choice(config.weights)
+        dataset = resolve_dataset(config)
+        folder = RunFolder(config.out_dir or new_run_dir())
+        folder.check_free()
+
+        listener(Status("Loading TensorFlow…"))
+        from ftgui.core.device import setup_devices
+
+        device = setup_devices()
+        import keras
+
+        from ftgui.core.model import build_model, compile_phase
+
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(config.seed)
+        binary = dataset.num_classes <= 2
+        train = make_dataset(
+            dataset.train, config.image_size, config.batch_size, True, config.seed, binary
+        )
+        validation = make_dataset(
+            dataset.validation, config.image_size, config.batch_size, False, config.seed, binary
+        )
+        steps = steps_for(dataset.train, config.batch_size)
+
+        listener(Status("Building VGG16 (weights: " + config.weights + ")…"))
+        model = self.model = build_model(
+            dataset.num_classes,
+            config.image_size,
+            config.weights,
+            config.dropout,
+            config.augment,
+            config.seed,
+        )
+        start_run_folder(folder, config)
+        listener(
+            RunStarted(
+                str(folder.path),
+                device,
+                dataset.summary(),
+                dataset.class_names,
+                _outlines(config, dataset.num_classes, steps),
+            )
+        )
+
+        stopped = False
+        for index, phase in enumerate(config.phases):
+            listener(PhaseStarted(index, phase.name, phase.epochs, steps))
+            compile_phase(model, phase, dataset.num_classes)
+            bridge = _bridge(index, phase.name, phase.epochs, steps, listener, stop, folder)
+            if phase.epochs > 0 and not stop.is_set():
+                _fit(model, train, validation, phase.epochs, bridge)
+            stopped = bridge.interrupted or stop.is_set()
+            listener(PhaseEnded(index, bridge.epochs_done, stopped))
+            if bridge.epochs_done:
+                _save(model, folder.model_path)
+            if stopped:
+                break
+
+        test_metrics = None
+        if not stopped and len(dataset.test):
+            listener(Status("Evaluating the test split…"))
+            test = make_dataset(
+                dataset.test, config.image_size, config.batch_size, False, config.seed, binary
+            )
+            test_metrics = {
+                k: float(v) for k, v in model.evaluate(test, verbose=0, return_dict=True).items()
+            }
+            folder.write_test_metrics(test_metrics)
+        model_path = str(folder.model_path) if folder.model_path.exists() else None
+        ended = RunEnded(str(folder.path), stopped, test_metrics, model_path)
+        listener(ended)
+        return ended
+
+
+def run(config: RunConfig, listener: Listener, stop: threading.Event | None = None) -> RunEnded:
+    """Run every phase of `config` (see PhaseRunner.run)."""
+    return PhaseRunner(config, listener, stop).run()
+
+
+def _outlines(config: RunConfig, num_classes: int, steps: int) -> list[PhaseOutline]:
+    outlines = []
+    for phase in config.phases:
+        plan = LayerPlan(config.image_size, num_classes, set(phase.trainable_layers))
+        outlines.append(
+            PhaseOutline(
+                phase.name, phase.epochs, steps, plan.trainable_params, plan.non_trainable_params
+            )
+        )
+    return outlines
+
+
+def _fit(model: Any, train: Any, validation: Any, epochs: int, bridge: Any) -> None:
+    import tensorflow as tf
+
+    try:
+        model.fit(
+            train,
+            validation_data=validation,
+            epochs=epochs,
+            callbacks=[bridge],
+            verbose=0,
+            shuffle=False,
+        )  # the tf.data pipeline shuffles, seeded
+    except tf.errors.ResourceExhaustedError:
+        raise UserError(
+            "Out of memory while training; use a smaller batch size or image size."
+        ) from None
+    except tf.errors.NotFoundError as exc:
+        raise UserError(f"An image file disappeared during training ({exc.message}).") from None
+    except tf.errors.InvalidArgumentError as exc:
+        raise UserError(
+            f"An image could not be decoded during training ({exc.message.splitlines()[0]}); "
+            f"remove or replace that file."
+        ) from None
+
+
+def _save(model: Any, path: Path) -> None:
+    try:
+        model.save(path)
+    except OSError as exc:
+        raise UserError(f"Cannot write the model to {path} ({exc.strerror}).") from None
+
+
+def _bridge(
+    phase: int,
+    name: str,
+    epochs: int,
+    steps: int,
+    listener: Listener,
+    stop: threading.Event,
+    folder: RunFolder,
+) -> Any:
+    """A Keras callback forwarding progress as plain events and honouring `stop` at batch ends."""
+    import keras
+
+    class ProgressBridge(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.epochs_done = 0
+            self.interrupted = False
+            self._snapshot: list[Any] = []
+            self._epoch = 0
+            self._started = 0.0
+
+        def on_train_begin(self, logs: dict | None = None) -> None:
+            self._take_snapshot()
+
+        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+            self._epoch = epoch
+            self._started = time.perf_counter()
+
+        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+            listener(BatchEnded(phase, self._epoch, batch + 1, steps, _floats(logs)))
+            self._check_stop()
+
+        def on_test_begin(self, logs: dict | None = None) -> None:
+            self._check_stop()
+
+        def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
+            self._check_stop()
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            if self.interrupted:  # roll the unfinished epoch back: model and history agree
+                for variable, value in zip(
+                    self.model.trainable_weights, self._snapshot, strict=False
+                ):
+                    variable.assign(value)
+                return
+            seconds = time.perf_counter() - self._started
+            values = _floats(logs)
+            folder.append_history(phase, name, epoch, values, seconds)
+            self.epochs_done += 1
+            self._take_snapshot()
+            listener(EpochEnded(phase, epoch, epochs, values, seconds))
+
+        def _check_stop(self) -> None:
+            if stop.is_set():
+                self.interrupted = True
+                self.model.stop_training = True
+                self.model.stop_evaluating = True
+
+        def _take_snapshot(self) -> None:
+            self._snapshot = [v.numpy() for v in self.model.trainable_weights]
+
+    return ProgressBridge()
+
+
+def _floats(logs: dict | None) -> dict[str, float]:
+    return {key: float(value) for key, value in (logs or {}).items()}

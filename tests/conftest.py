@@ -1,0 +1,37 @@
+"""Shared test set-up: offscreen Qt, private ftgui and Keras homes, tiny image datasets."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.images import make_book_dataset, make_class_folders
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_homes(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the sample dataset, runs and the Keras cache out of the user's home."""
+    home = tmp_path_factory.mktemp("home")
+    os.environ["FTGUI_HOME"] = str(home / "ftgui")
+    os.environ["FTGUI_RUNS_DIR"] = str(home / "runs")
+    os.environ["KERAS_HOME"] = str(home / "keras")
+
+
+@pytest.fixture
+def book_dataset(tmp_path: Path) -> Path:
+    """Two classes in train/validation/test, 32 px images."""
+    return make_book_dataset(tmp_path / "data", classes=("cats", "dogs"), per_split=(12, 6, 6))
+
+
+@pytest.fixture
+def folder_dataset(tmp_path: Path) -> Path:
+    """Three classes directly under the folder (split by --validation-split)."""
+    return make_class_folders(tmp_path / "flat", classes=("a", "b", "c"), per_class=10)

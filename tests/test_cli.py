@@ -1,0 +1,171 @@
+"""The command line as a person uses it: exit codes, one-line errors, Ctrl+C, --config."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ftgui.core.config import RunConfig
+from ftgui.core.run_folder import read_history
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def ftgui(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=os.environ.copy(),
+        timeout=300,
+        **kwargs,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["--image-size", "16"], ["image size must be a whole number from 32"]),
+        (["--batch-size", "0"], ["batch size"]),
+        (["--validation-split", "1.5"], ["validation split"]),
+        (["--epochs-head", "-1"], ["epochs of phase 1"]),
+        (["--batch-size", "many"], ["--batch-size: invalid int value: 'many'"]),
+        (["--unfreeze-from", "block9_conv1"], ["Unknown layer 'block9_conv1'", "block5_conv1"]),
+        (["--weights", "/nonexistent/w.h5"], ["/nonexistent/w.h5", "existing file"]),
+    ],
+)
+def test_out_of_range_and_unknown_values_exit_2_with_one_line(
+    book_dataset, tmp_path, args, fragments
+):
+    result = ftgui("train", "--data", str(book_dataset), "--out", str(tmp_path / "r"), *args)
+    assert_one_line_error(result, *fragments)
+    assert not (tmp_path / "r").exists()
+
+
+def test_dataset_problems_exit_2_with_one_line(tmp_path):
+    assert_one_line_error(ftgui("train", "--data", str(tmp_path / "missing")), "does not exist")
+    (tmp_path / "empty").mkdir()
+    assert_one_line_error(ftgui("train", "--data", str(tmp_path / "empty")), "no class folders")
+    (tmp_path / "one" / "cats").mkdir(parents=True)
+    assert_one_line_error(ftgui("train", "--data", str(tmp_path / "one")), "only one class")
+    (tmp_path / "two" / "a").mkdir(parents=True)
+    (tmp_path / "two" / "b").mkdir()
+    assert_one_line_error(ftgui("train", "--data", str(tmp_path / "two")), "no images")
+    assert_one_line_error(ftgui("train"), "No dataset given")
+
+
+def test_bad_weights_files_exit_2_with_one_line(book_dataset, tmp_path):
+    junk = tmp_path / "junk.h5"
+    junk.write_bytes(b"not hdf5 at all")
+    result = ftgui(
+        "train",
+        "--data",
+        str(book_dataset),
+        "--weights",
+        str(junk),
+        "--image-size",
+        "32",
+        "--out",
+        str(tmp_path / "r"),
+    )
+    assert_one_line_error(result, "does not fit the VGG16 conv base")
+    assert not (tmp_path / "r" / "history.csv").exists()
+
+
+def test_a_bad_config_file_exits_2_with_one_line(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text('{"image_size": 64, "learning_rate": 0.1}')
+    assert_one_line_error(ftgui("train", "--config", str(path)), "Unknown setting 'learning_rate'")
+
+
+def test_a_run_folder_reproduces_through_config(book_dataset, tmp_path):
+    first = ftgui(
+        "train",
+        "--data",
+        str(book_dataset),
+        "--weights",
+        "none",
+        "--image-size",
+        "32",
+        "--batch-size",
+        "8",
+        "--epochs-head",
+        "2",
+        "--epochs-finetune",
+        "1",
+        "--out",
+        str(tmp_path / "a"),
+    )
+    assert first.returncode == 0, first.stderr
+    assert "epoch 2/2" in first.stdout and "Test:" in first.stdout
+    again = ftgui(
+        "train", "--config", str(tmp_path / "a" / "config.json"), "--out", str(tmp_path / "b")
+    )
+    assert again.returncode == 0, again.stderr
+    a, b = (
+        RunConfig.load(tmp_path / "a" / "config.json"),
+        RunConfig.load(tmp_path / "b" / "config.json"),
+    )
+    assert (a.out_dir, b.out_dir) == (str(tmp_path / "a"), str(tmp_path / "b"))
+    a.out_dir = b.out_dir = None
+    assert a == b
+    rows_a, rows_b = read_history(tmp_path / "a"), read_history(tmp_path / "b")
+    assert [(r["phase"], r["epoch"]) for r in rows_a] == [(r["phase"], r["epoch"]) for r in rows_b]
+    for row_a, row_b in zip(rows_a, rows_b, strict=True):  # same seed, same data: same run
+        assert row_b["loss"] == pytest.approx(row_a["loss"], rel=1e-3)
+    refused = ftgui("train", "--config", str(tmp_path / "a" / "config.json"))
+    assert_one_line_error(refused, "already holds a run")
+
+
+def test_ctrl_c_stops_at_the_batch_end_keeps_finished_epochs_and_exits_130(book_dataset, tmp_path):
+    out = tmp_path / "run"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "train",
+            "--data",
+            str(book_dataset),
+            "--weights",
+            "none",
+            "--image-size",
+            "32",
+            "--batch-size",
+            "4",
+            "--epochs-head",
+            "50",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if "epoch 1/50" in line:
+            break
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "Stopping at the end of this batch" in stderr and "Traceback" not in stderr
+    assert "Stopped: every finished epoch is kept." in stdout
+    rows = read_history(out)
+    assert 1 <= len(rows) < 50
+    assert (out / "model.keras").exists()

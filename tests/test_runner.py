@@ -1,0 +1,186 @@
+"""The phase runner: frozen layers stay bit-identical, stop requests, the run folder."""
+
+import json
+import threading
+
+import keras
+import numpy as np
+import pytest
+
+from ftgui.core.config import PhaseConfig, RunConfig
+from ftgui.core.events import BatchEnded, EpochEnded, PhaseEnded, PhaseStarted, RunEnded, RunStarted
+from ftgui.core.pipeline import make_dataset
+from ftgui.core.run_folder import HISTORY_FIELDS, read_history
+from ftgui.core.runner import PhaseRunner, resolve_dataset, run
+from ftgui.core.vgg16 import layer_names
+
+
+@pytest.fixture(scope="module")
+def base_weights_file(tmp_path_factory):
+    """A conv-base weights file the tests write (stands in for the ImageNet file)."""
+    keras.utils.set_random_seed(5)
+    base = keras.applications.VGG16(include_top=False, weights=None, input_shape=(32, 32, 3))
+    path = tmp_path_factory.mktemp("weights") / "base.weights.h5"
+    base.save_weights(path)
+    return path
+
+
+def _config(data, out, weights, **phases) -> RunConfig:
+    config = RunConfig(
+        data_dir=str(data),
+        out_dir=str(out),
+        weights=str(weights),
+        image_size=32,
+        batch_size=8,
+        seed=11,
+    )
+    config.phases[0].epochs = phases.get("head", 1)
+    config.phases[0].learning_rate = 1e-3
+    config.phases[1].epochs = phases.get("finetune", 1)
+    config.phases[1].learning_rate = 1e-3
+    return config
+
+
+def _saved_base(run_dir):
+    model = keras.saving.load_model(run_dir / "model.keras")
+    base = model.get_layer("vgg16")
+    return {layer.name: layer.get_weights() for layer in base.layers if layer.weights}
+
+
+def _initial_base(weights_file):
+    base = keras.applications.VGG16(include_top=False, weights=None, input_shape=(32, 32, 3))
+    base.load_weights(weights_file)
+    return {layer.name: layer.get_weights() for layer in base.layers if layer.weights}
+
+
+def _identical(a, b) -> bool:
+    return all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_classifier_phase_leaves_every_conv_base_weight_bit_identical(
+    book_dataset, tmp_path, base_weights_file
+):
+    config = _config(book_dataset, tmp_path / "run", base_weights_file, head=2)
+    config.phases = config.phases[:1]
+    run(config, lambda event: None)
+    saved, initial = _saved_base(tmp_path / "run"), _initial_base(base_weights_file)
+    assert all(_identical(saved[name], initial[name]) for name in initial)
+
+
+def test_fine_tuning_changes_block5_only(book_dataset, tmp_path, base_weights_file):
+    events = []
+    run(_config(book_dataset, tmp_path / "run", base_weights_file), events.append)
+    saved, initial = _saved_base(tmp_path / "run"), _initial_base(base_weights_file)
+    for name in initial:
+        if name.startswith("block5"):
+            assert not _identical(saved[name], initial[name]), name
+        else:
+            assert _identical(saved[name], initial[name]), name
+    kinds = [type(e).__name__ for e in events if not isinstance(e, BatchEnded)]
+    assert kinds[kinds.index("RunStarted") :] == [
+        "RunStarted",
+        "PhaseStarted",
+        "EpochEnded",
+        "PhaseEnded",
+        "PhaseStarted",
+        "EpochEnded",
+        "PhaseEnded",
+        "Status",
+        "RunEnded",
+    ]
+    batches = [e for e in events if isinstance(e, BatchEnded)]
+    assert [e.batch for e in batches if e.phase == 0] == [1, 2, 3]  # 24 images, batch 8
+    assert all(set(e.logs) >= {"loss", "accuracy"} for e in batches)
+
+
+def test_run_folder_has_config_history_model_and_test_metrics(
+    book_dataset, tmp_path, base_weights_file
+):
+    out = tmp_path / "run"
+    ended = run(_config(book_dataset, out, base_weights_file, head=2, finetune=1), lambda e: None)
+    assert not ended.stopped
+    header = (out / "history.csv").read_text().splitlines()[0].split(",")
+    assert header == list(HISTORY_FIELDS)
+    rows = read_history(out)
+    assert [(r["phase"], r["phase_name"], r["epoch"]) for r in rows] == [
+        (1, "Train classifier", 1),
+        (1, "Train classifier", 2),
+        (2, "Fine-tune", 1),
+    ]
+    assert all(0 <= r["val_accuracy"] <= 1 and r["seconds"] > 0 for r in rows)
+    assert RunConfig.load(out / "config.json").out_dir == str(out)
+    # The saved model takes raw pixels: evaluating it reproduces test_metrics.json.
+    metrics = json.loads((out / "test_metrics.json").read_text())
+    model = keras.saving.load_model(out / "model.keras")
+    config = RunConfig.load(out / "config.json")
+    test = make_dataset(resolve_dataset(config).test, 32, 8, False, 0, binary=True)
+    reloaded = model.evaluate(test, verbose=0, return_dict=True)
+    assert reloaded["loss"] == pytest.approx(metrics["loss"], rel=1e-5)
+    assert reloaded["accuracy"] == pytest.approx(metrics["accuracy"])
+
+
+def test_more_than_two_classes_use_a_softmax_head(folder_dataset, tmp_path):
+    config = RunConfig(
+        data_dir=str(folder_dataset),
+        out_dir=str(tmp_path / "run"),
+        weights="none",
+        image_size=32,
+        batch_size=8,
+        phases=[PhaseConfig("only", 1, 1e-3)],
+    )
+    events = []
+    run(config, events.append)
+    model = keras.saving.load_model(tmp_path / "run" / "model.keras")
+    assert model.output.shape[-1] == 3
+    started = next(e for e in events if isinstance(e, RunStarted))
+    assert started.class_names == ["a", "b", "c"]
+
+
+def test_a_stop_request_ends_the_run_within_one_batch_and_keeps_finished_epochs(
+    book_dataset, tmp_path, base_weights_file
+):
+    stop = threading.Event()
+    seen = []
+    head_after_epoch_1 = {}
+
+    def listener(event):
+        seen.append(event)
+        if isinstance(event, EpochEnded) and event.epoch == 0:
+            head_after_epoch_1["dense"] = runner.model.get_layer("dense").get_weights()
+        if isinstance(event, BatchEnded) and event.epoch == 1 and event.batch == 2:
+            stop.set()
+
+    config = _config(book_dataset, tmp_path / "run", base_weights_file, head=5, finetune=3)
+    runner = PhaseRunner(config, listener, stop)
+    ended = runner.run()
+    after_stop = seen[[i for i, e in enumerate(seen) if isinstance(e, BatchEnded)][-1] :]
+    assert isinstance(after_stop[0], BatchEnded) and after_stop[0].batch == 2
+    assert not any(isinstance(e, (BatchEnded, EpochEnded, PhaseStarted)) for e in after_stop[1:])
+    assert ended.stopped and isinstance(seen[-1], RunEnded)
+    assert [e for e in seen if isinstance(e, PhaseEnded)] == [PhaseEnded(0, 1, True)]
+    assert len(read_history(tmp_path / "run")) == 1
+    assert not (tmp_path / "run" / "test_metrics.json").exists()
+    # The saved model is the state at the end of the last finished epoch, as the history says.
+    saved = keras.saving.load_model(tmp_path / "run" / "model.keras").get_layer("dense")
+    assert _identical(saved.get_weights(), head_after_epoch_1["dense"])
+
+
+def test_every_phase_can_train_its_own_layers(book_dataset, tmp_path, base_weights_file):
+    config = _config(book_dataset, tmp_path / "run", base_weights_file)
+    config.phases = [
+        PhaseConfig("head", 1, 1e-3),
+        PhaseConfig("block5", 1, 1e-4, "adam", trainable_layers=["block5_conv3"]),
+        PhaseConfig("block4+5", 1, 1e-4, "sgd", trainable_layers=list(layer_names()[-8:])),
+    ]
+    run(config, lambda e: None)
+    saved, initial = _saved_base(tmp_path / "run"), _initial_base(base_weights_file)
+    changed = {name for name in initial if not _identical(saved[name], initial[name])}
+    assert changed == {
+        "block4_conv1",
+        "block4_conv2",
+        "block4_conv3",
+        "block5_conv1",
+        "block5_conv2",
+        "block5_conv3",
+    }
+    assert [r["phase"] for r in read_history(tmp_path / "run")] == [1, 2, 3]
