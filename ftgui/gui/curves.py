@@ -1,0 +1,182 @@
+"""Live loss and accuracy plots on one timeline across phases (pyqtgraph, redrawn by a QTimer)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from ftgui.gui.timeline import METRICS, PhaseSeries, Timeline, smooth_curve
+
+REDRAW_HZ = 15
+PHASE_COLOURS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860")
+TRAIN_COLOUR = "#1f5fa8"
+VAL_COLOUR = "#d9480f"
+
+
+class _PhaseItems:
+    """The plot items of one phase in one plot, created once and then only fed with setData."""
+
+    def __init__(self, plot: pg.PlotItem, series: PhaseSeries, colour: str, index: int) -> None:
+        band_colour = pg.mkColor(colour)
+        band_colour.setAlpha(28)
+        self.band = pg.LinearRegionItem(
+            (series.start, series.start + max(series.epochs, 1)),
+            movable=False,
+            brush=pg.mkBrush(band_colour),
+            pen=pg.mkPen(None),
+        )
+        self.band.setZValue(-20)
+        plot.addItem(self.band)
+        self.boundary = pg.InfiniteLine(
+            series.start,
+            angle=90,
+            pen=pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DashLine),
+            label=f"{index + 1}. {series.name}",
+            labelOpts={
+                "position": 0.96,
+                "anchors": [(0, 0), (0, 0)],
+                "color": colour,
+                "fill": pg.mkBrush(255, 255, 255, 200),
+            },
+        )
+        plot.addItem(self.boundary)
+        self.batches = plot.plot(pen=pg.mkPen(TRAIN_COLOUR, width=1), name=None)
+        self.batches.setOpacity(0.35)
+        self.batches.setClipToView(True)
+        self.batches.setDownsampling(auto=True, method="peak")
+        self.train = plot.plot(
+            pen=None, symbol="o", symbolSize=6, symbolBrush=TRAIN_COLOUR, symbolPen=None
+        )
+        self.val = plot.plot(
+            pen=pg.mkPen(VAL_COLOUR, width=1),
+            symbol="s",
+            symbolSize=6,
+            symbolBrush=VAL_COLOUR,
+            symbolPen=None,
+        )
+        self.train_smooth = plot.plot(pen=pg.mkPen(TRAIN_COLOUR, width=2.5))
+        self.val_smooth = plot.plot(pen=pg.mkPen(VAL_COLOUR, width=2.5))
+        self.best = plot.plot(
+            pen=None,
+            symbol="star",
+            symbolSize=16,
+            symbolBrush="#f5c400",
+            symbolPen=pg.mkPen("#7a6200"),
+        )
+
+    def update(self, series: PhaseSeries, metric: str, smooth: bool) -> None:
+        self.batches.setData(series.batch_x.view(), series.batch[metric].view())
+        x = series.epoch_x.view()
+        train, val = series.train[metric].view(), series.val[metric].view()
+        self.train.setData(x, train)
+        self.val.setData(x, val)
+        empty = np.empty(0)
+        self.train_smooth.setData(x if smooth else empty, smooth_curve(train) if smooth else empty)
+        self.val_smooth.setData(x if smooth else empty, smooth_curve(val) if smooth else empty)
+        best = series.best_epoch(metric)
+        if best is None:
+            self.best.setData(empty, empty)
+        else:
+            self.best.setData([x[best]], [val[best]])
+
+
+class CurvesWidget(QWidget):
+    """Two stacked plots (loss, accuracy) sharing the x axis; call `mark_dirty` after new data."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        pg.setConfigOptions(antialias=True, background="w", foreground="#333")
+        self.timeline = Timeline()
+        self.smooth = False
+        self.redraws = 0
+        self._dirty = False
+        self._items: dict[str, list[_PhaseItems]] = {m: [] for m in METRICS}
+        self.plots: dict[str, pg.PlotWidget] = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for metric, label in (("loss", "Loss"), ("accuracy", "Accuracy")):
+            widget = pg.PlotWidget()
+            item = widget.getPlotItem()
+            item.setTitle(label)
+            item.showGrid(x=True, y=True, alpha=0.15)
+            item.setLabel("bottom", "epoch")
+            self.plots[metric] = widget
+            layout.addWidget(widget)
+        self._add_legend(self.plots["loss"].getPlotItem())
+        self.plots["accuracy"].setXLink(self.plots["loss"])
+        self.plots["accuracy"].getPlotItem().setYRange(0, 1, padding=0.02)
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000 // REDRAW_HZ)
+        self._timer.timeout.connect(self.redraw_if_dirty)
+        self._timer.start()
+
+    @staticmethod
+    def _add_legend(plot: pg.PlotItem) -> None:
+        legend = plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        for name, pen, symbol, colour in (
+            ("train (per batch)", pg.mkPen(TRAIN_COLOUR, width=1), None, TRAIN_COLOUR),
+            ("train (epoch)", None, "o", TRAIN_COLOUR),
+            ("validation", pg.mkPen(VAL_COLOUR, width=1), "s", VAL_COLOUR),
+            ("best validation", None, "star", "#f5c400"),
+        ):
+            sample = pg.PlotDataItem(
+                pen=pen, symbol=symbol, symbolBrush=colour, symbolPen=None, symbolSize=8
+            )
+            legend.addItem(sample, name)
+
+    def clear(self) -> None:
+        for metric, widget in self.plots.items():
+            for items in self._items[metric]:
+                for attribute in vars(items).values():
+                    widget.getPlotItem().removeItem(attribute)
+            self._items[metric] = []
+        self.timeline = Timeline()
+        self.mark_dirty()
+
+    def start_phase(self, name: str, epochs: int) -> PhaseSeries:
+        series = self.timeline.start_phase(name, epochs)
+        index = len(self.timeline.phases) - 1
+        colour = PHASE_COLOURS[index % len(PHASE_COLOURS)]
+        for metric, widget in self.plots.items():
+            self._items[metric].append(_PhaseItems(widget.getPlotItem(), series, colour, index))
+        self.mark_dirty()
+        return series
+
+    def add_batch(self, epoch: int, batch: int, steps: int, logs: dict[str, float]) -> None:
+        self.timeline.phases[-1].add_batch(epoch, batch, steps, logs)
+        self.mark_dirty()
+
+    def add_epoch(self, epoch: int, logs: dict[str, float]) -> None:
+        self.timeline.phases[-1].add_epoch(epoch, logs)
+        self.mark_dirty()
+
+    def set_smoothing(self, on: bool) -> None:
+        self.smooth = on
+        self.mark_dirty()
+
+    def mark_dirty(self) -> None:
+        self._dirty = True
+
+    def redraw_if_dirty(self) -> None:
+        """Push the buffers into the plot items (at most REDRAW_HZ times a second)."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        self.redraws += 1
+        for metric in METRICS:
+            for series, items in zip(self.timeline.phases, self._items[metric], strict=True):
+                items.update(series, metric, self.smooth)
+
+    def curve_points(self, metric: str) -> list[int]:
+        """Points drawn per phase in a plot (batches + epochs), as the plot items hold them."""
+        counts = []
+        for items in self._items[metric]:
+            counts.append(
+                sum(
+                    len(item.getData()[0] if item.getData()[0] is not None else [])
+                    for item in (items.batches, items.train, items.val)
+                )
+            )
+        return counts

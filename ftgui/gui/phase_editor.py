@@ -1,0 +1,222 @@
+"""The phase list: name, epochs, optimizer and learning rate per phase; add, remove, reorder."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ftgui.core.config import OPTIMIZERS, PhaseConfig
+from ftgui.core.errors import UserError
+from ftgui.gui.settings_panel import ReasonLabel
+
+COLUMNS = ("Phase", "Epochs", "Optimizer", "Learning rate", "Trains")
+NAME, EPOCHS, OPTIMIZER, RATE, TRAINS = range(len(COLUMNS))
+BAD_FIELD = "border: 1px solid #c0392b;"
+OPTIMIZER_LABELS = {"rmsprop": "RMSprop", "adam": "Adam", "sgd": "SGD (momentum 0.9)"}
+
+
+class PhaseEditor(QGroupBox):
+    """Edits a list of PhaseConfig in place; the selected phase is the one the layer table shows."""
+
+    changed = Signal()
+    selection_changed = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Phases (run in order)", parent)
+        self.phases: list[PhaseConfig] = []
+        self._loading = False
+        self._bad_rates: dict[int, str] = {}  # id(phase) -> text that is not a learning rate
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        for column in (EPOCHS, OPTIMIZER, RATE, TRAINS):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.reason = ReasonLabel()
+        self.add_button = QPushButton("Add")
+        self.remove_button = QPushButton("Remove")
+        self.up_button = QPushButton("Up")
+        self.down_button = QPushButton("Down")
+        buttons = QHBoxLayout()
+        for button in (self.add_button, self.remove_button, self.up_button, self.down_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addWidget(self.reason)
+        layout.addLayout(buttons)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.table.itemChanged.connect(self._name_edited)
+        self.add_button.clicked.connect(self.add_phase)
+        self.remove_button.clicked.connect(self.remove_phase)
+        self.up_button.clicked.connect(lambda: self.move_phase(-1))
+        self.down_button.clicked.connect(lambda: self.move_phase(1))
+
+    def load(self, phases: list[PhaseConfig], select: int = 0) -> None:
+        """Show `phases` (the list is edited in place)."""
+        self._loading = True
+        self.phases = phases
+        self._bad_rates = {k: v for k, v in self._bad_rates.items() if k in map(id, phases)}
+        self.table.setRowCount(len(phases))
+        for row, phase in enumerate(phases):
+            self._fill_row(row, phase)
+        self.table.setFixedHeight(
+            self.table.horizontalHeader().height() + 30 * max(len(phases), 2) + 4
+        )
+        self._loading = False
+        self.select(min(select, len(phases) - 1))
+        self.check()
+
+    def select(self, row: int) -> None:
+        self.table.selectRow(row)
+        self._selection_changed()
+
+    def selected(self) -> int:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].row() if rows else 0
+
+    def set_trains_text(self, row: int, text: str) -> None:
+        item = self.table.item(row, TRAINS)
+        if item is not None:
+            item.setText(text)
+
+    def set_running(self, running: bool) -> None:
+        for button in (self.add_button, self.remove_button, self.up_button, self.down_button):
+            button.setEnabled(not running)
+        for row in range(self.table.rowCount()):
+            for column in (EPOCHS, OPTIMIZER, RATE):
+                self.table.cellWidget(row, column).setEnabled(not running)
+        triggers = QAbstractItemView.EditTrigger
+        self.table.setEditTriggers(
+            triggers.NoEditTriggers if running else triggers.DoubleClicked | triggers.EditKeyPressed
+        )
+        if not running:
+            self._update_buttons()
+
+    # -- edits ----------------------------------------------------------------------------
+    def add_phase(self) -> None:
+        last = self.phases[-1] if self.phases else None
+        self.phases.append(
+            PhaseConfig(
+                f"Phase {len(self.phases) + 1}",
+                epochs=10,
+                learning_rate=last.learning_rate if last else 1e-5,
+                optimizer=last.optimizer if last else "rmsprop",
+                trainable_layers=list(last.trainable_layers) if last else [],
+            )
+        )
+        self.load(self.phases, len(self.phases) - 1)
+        self.changed.emit()
+
+    def remove_phase(self) -> None:
+        if len(self.phases) > 1:
+            row = self.selected()
+            del self.phases[row]
+            self.load(self.phases, max(row - 1, 0))
+            self.changed.emit()
+
+    def move_phase(self, step: int) -> None:
+        row = self.selected()
+        target = row + step
+        if 0 <= target < len(self.phases):
+            self.phases[row], self.phases[target] = self.phases[target], self.phases[row]
+            self.load(self.phases, target)
+            self.changed.emit()
+
+    def check(self) -> None:
+        """Show the first invalid phase value next to the table (empty when all is well)."""
+        for index, phase in enumerate(self.phases):
+            editor = self.table.cellWidget(index, RATE)
+            if isinstance(editor, QLineEdit):
+                editor.setStyleSheet(BAD_FIELD if id(phase) in self._bad_rates else "")
+        for index, phase in enumerate(self.phases):
+            if id(phase) in self._bad_rates:
+                self.reason.show_problem(
+                    f"The learning rate of '{phase.name}' must be a number above 0 up to 10, "
+                    f"like 2e-5; '{self._bad_rates[id(phase)]}' is not."
+                )
+                return
+            try:
+                phase.validate(index)
+            except UserError as exc:
+                self.reason.show_problem(str(exc))
+                return
+        self.reason.show_ok("")
+
+    def problems(self) -> list[str]:
+        return [self.reason.problem] if self.reason.problem else []
+
+    # -- internals ------------------------------------------------------------------------
+    def _fill_row(self, row: int, phase: PhaseConfig) -> None:
+        item = QTableWidgetItem(phase.name)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+        self.table.setItem(row, NAME, item)
+        trains = QTableWidgetItem("")
+        trains.setFlags(trains.flags() & ~Qt.ItemFlag.ItemIsEditable)
+        self.table.setItem(row, TRAINS, trains)
+        epochs = QSpinBox(minimum=0, maximum=100_000, value=phase.epochs)
+        epochs.valueChanged.connect(lambda value, p=phase: self._set(p, "epochs", value))
+        self.table.setCellWidget(row, EPOCHS, epochs)
+        optimizer = QComboBox()
+        for key in OPTIMIZERS:
+            optimizer.addItem(OPTIMIZER_LABELS[key], key)
+        optimizer.setCurrentIndex(optimizer.findData(phase.optimizer))
+        optimizer.currentIndexChanged.connect(
+            lambda _, p=phase, box=optimizer: self._set(p, "optimizer", box.currentData())
+        )
+        self.table.setCellWidget(row, OPTIMIZER, optimizer)
+        rate = QLineEdit(f"{phase.learning_rate:g}")
+        rate.setFixedWidth(80)
+        rate.textEdited.connect(lambda text, p=phase: self._rate_typed(p, text))
+        self.table.setCellWidget(row, RATE, rate)
+
+    def _rate_typed(self, phase: PhaseConfig, text: str) -> None:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if 0 < value <= 10:  # NaN fails this too
+            self._bad_rates.pop(id(phase), None)
+            self._set(phase, "learning_rate", value)
+        else:
+            self._bad_rates[id(phase)] = text
+            self.check()
+            self.changed.emit()
+
+    def _set(self, phase: PhaseConfig, attribute: str, value: object) -> None:
+        setattr(phase, attribute, value)
+        self.check()
+        self.changed.emit()
+
+    def _name_edited(self, item: QTableWidgetItem) -> None:
+        if self._loading or item.column() != NAME:
+            return
+        self.phases[item.row()].name = item.text().strip()
+        self.check()
+        self.changed.emit()
+
+    def _selection_changed(self) -> None:
+        self._update_buttons()
+        self.selection_changed.emit(self.selected())
+
+    def _update_buttons(self) -> None:
+        row = self.selected()
+        self.remove_button.setEnabled(len(self.phases) > 1)
+        self.up_button.setEnabled(row > 0)
+        self.down_button.setEnabled(row < len(self.phases) - 1)

@@ -1,0 +1,264 @@
+"""The window as a person uses it: layer checkboxes, phases, a whole run, stop, close, errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QSettings, Qt
+
+from ftgui.core.config import RunConfig
+from ftgui.core.layer_plan import LayerPlan
+from ftgui.core.run_folder import HISTORY_FIELDS, read_history
+from ftgui.core.vgg16 import layer_names
+from ftgui.gui.layer_table import TRAIN, LayerTableModel
+from ftgui.gui.main_window import MainWindow
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN_TIMEOUT_MS = 180_000
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    QCoreApplication.setOrganizationName("ftgui-tests")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qs"))
+    win = MainWindow(RunConfig())
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    if win.is_running():
+        win.close_when_stopped = True
+        win.stop_training()
+        qtbot.waitUntil(lambda: not win.is_running(), timeout=RUN_TIMEOUT_MS)
+
+
+def tiny_run(window: MainWindow, data: Path, out: Path, head: int = 2, finetune: int = 2) -> None:
+    """Fill the window as a person would for a quick two-phase run."""
+    window.settings_panel.data_edit.setText(str(data))
+    window.settings_panel.check_dataset()
+    combo = window.settings_panel.weights_combo
+    combo.setCurrentIndex(combo.findData("none"))
+    window.settings_panel.image_size.setValue(32)
+    window.settings_panel.batch_size.setValue(8)
+    window.settings_panel.out_edit.setText(str(out))
+    for row, epochs in enumerate((head, finetune)):
+        window.phase_editor.table.cellWidget(row, 1).setValue(epochs)
+        window.phase_editor.table.cellWidget(row, 3).setText("0.001")
+        window.phase_editor.table.cellWidget(row, 3).textEdited.emit("0.001")
+
+
+def test_layer_table_model_passes_qt_model_tester(qtmodeltester):
+    model = LayerTableModel(LayerPlan(64, 2, {"block5_conv1"}))
+    qtmodeltester.check(model)
+
+
+def test_ticking_a_checkbox_makes_the_layer_trainable_in_the_selected_phase(window):
+    window.phase_editor.select(0)
+    model = window.layer_model
+    row = layer_names().index("block4_conv2")
+    assert model.setData(model.index(row, TRAIN), Qt.CheckState.Checked.value,
+                         Qt.ItemDataRole.CheckStateRole)
+    assert window.config.phases[0].trainable_layers == ["block4_conv2"]
+    assert window.config.phases[1].trainable_layers[0] == "block5_conv1"  # other phase untouched
+    model.setData(model.index(row, TRAIN), Qt.CheckState.Unchecked.value,
+                  Qt.ItemDataRole.CheckStateRole)
+    assert window.config.phases[0].trainable_layers == []
+
+
+def test_each_phase_plan_shows_as_checkboxes(window):
+    window.phase_editor.select(1)
+    model = window.layer_model
+    checked = [model.layer_name(r) for r in range(len(layer_names()))
+               if model.data(model.index(r, TRAIN), Qt.ItemDataRole.CheckStateRole)
+               == Qt.CheckState.Checked]
+    assert checked == ["block5_conv1", "block5_conv2", "block5_conv3", "block5_pool"]
+    head_row = len(layer_names())
+    assert model.data(model.index(head_row, TRAIN), Qt.ItemDataRole.CheckStateRole) == \
+        Qt.CheckState.Checked
+    assert not model.flags(model.index(head_row, TRAIN)) & Qt.ItemFlag.ItemIsUserCheckable
+
+
+def test_unfreeze_from_here_emits_one_range_wide_change_and_updates_totals(window, qtbot):
+    window.phase_editor.select(0)
+    model = window.layer_model
+    changes = []
+    model.dataChanged.connect(lambda first, last, roles: changes.append((first.row(), last.row())))
+    model.unfreeze_from_row(layer_names().index("block4_conv1"))
+    assert changes == [(0, model.rowCount() - 1)]
+    assert window.config.phases[0].trainable_layers == list(layer_names()[layer_names().index(
+        "block4_conv1"):])
+    plan = LayerPlan(150, 2, set(window.config.phases[0].trainable_layers))
+    assert f"{plan.trainable_params:,}" in window.totals.text()
+    assert f"{plan.non_trainable_params:,}" in window.totals.text()
+    window.freeze_button.click()
+    assert window.config.phases[0].trainable_layers == []
+    assert "2,097,665" in window.totals.text()  # the book's figure for the frozen base
+
+
+def test_phases_can_be_added_reordered_and_removed(window):
+    editor = window.phase_editor
+    editor.add_button.click()
+    assert [p.name for p in window.config.phases] == ["Train classifier", "Fine-tune", "Phase 3"]
+    editor.select(2)
+    editor.up_button.click()
+    assert [p.name for p in window.config.phases][1] == "Phase 3"
+    editor.remove_button.click()
+    assert len(window.config.phases) == 2
+
+
+def test_bad_values_show_their_reason_and_disable_start(window, tmp_path):
+    window.settings_panel.data_edit.setText(str(tmp_path / "missing"))
+    window.settings_panel.check_dataset()
+    assert "does not exist" in window.settings_panel.data_reason.text()
+    assert not window.start_button.isEnabled()
+    window.settings_panel.use_sample()
+    assert window.start_button.isEnabled()
+    rate = window.phase_editor.table.cellWidget(1, 3)
+    rate.setText("fast")
+    rate.textEdited.emit("fast")
+    assert "'fast' is not" in window.phase_editor.reason.text()
+    assert not window.start_button.isEnabled()
+    rate.setText("3e-5")
+    rate.textEdited.emit("3e-5")
+    assert window.start_button.isEnabled() and window.config.phases[1].learning_rate == 3e-5
+
+
+def test_a_whole_run_draws_both_phases_and_writes_the_cli_run_folder(window, qtbot,
+                                                                     book_dataset, tmp_path):
+    out = tmp_path / "gui-run"
+    tiny_run(window, book_dataset, out)
+    assert window.start_button.isEnabled(), window.problems()
+    window.start_button.click()
+    assert window.is_running() and not window.settings_panel.data_edit.isEnabled()
+    assert not window.layer_model.flags(window.layer_model.index(0, TRAIN)) & \
+        Qt.ItemFlag.ItemIsUserCheckable
+    qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
+    assert window.last_error is None
+    for metric in ("loss", "accuracy"):
+        points = window.curves.curve_points(metric)
+        assert len(points) == 2 and all(n > 0 for n in points), (metric, points)
+    phases = window.curves.timeline.phases
+    assert [len(p.epoch_x) for p in phases] == [2, 2]
+    assert phases[1].epoch_x.view()[0] == 3.0  # one continuous timeline across phases
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "history.csv", "model.keras",
+                                                    "test_metrics.json"]
+    assert (out / "history.csv").read_text().splitlines()[0] == ",".join(HISTORY_FIELDS)
+    assert len(read_history(out)) == 4
+    assert "Finished" in window.progress.format()
+    assert window.start_button.isEnabled() and window.settings_panel.data_edit.isEnabled()
+    assert window.device_label.text() == "CPU only"
+
+
+def test_stop_mid_run_keeps_finished_epochs_and_a_new_run_starts(window, qtbot, book_dataset,
+                                                                  tmp_path):
+    tiny_run(window, book_dataset, tmp_path / "first", head=30, finetune=1)
+    window.start_training()
+    qtbot.waitUntil(lambda: len(window.curves.timeline.phases) == 1
+                    and len(window.curves.timeline.phases[0].epoch_x) >= 1, timeout=RUN_TIMEOUT_MS)
+    window.stop_training()
+    qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
+    rows = read_history(tmp_path / "first")
+    assert 1 <= len(rows) < 30
+    assert "Stopped" in window.progress.format()
+    window.settings_panel.out_edit.setText(str(tmp_path / "second"))
+    window.phase_editor.table.cellWidget(0, 1).setValue(1)
+    window.start_training()
+    qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
+    assert len(read_history(tmp_path / "second")) == 2
+
+
+def test_closing_mid_run_stops_at_the_batch_end_and_exits_cleanly(window, qtbot, qtlog,
+                                                                   book_dataset, tmp_path):
+    tiny_run(window, book_dataset, tmp_path / "run", head=30, finetune=1)
+    window.confirm_stop_and_quit = lambda: True
+    window.start_training()
+    qtbot.waitUntil(lambda: bool(window.curves.timeline.phases)
+                    and len(window.curves.timeline.phases[0].epoch_x) >= 1, timeout=RUN_TIMEOUT_MS)
+    thread = window.thread
+    window.close()
+    assert window.isVisible()  # waits for the batch end, not the GUI thread
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=RUN_TIMEOUT_MS)
+    assert thread is not None and thread.isFinished()
+    assert len(read_history(tmp_path / "run")) >= 1
+    assert (tmp_path / "run" / "model.keras").exists()
+    assert not [r for r in qtlog.records if "Destroyed while thread" in r.message]
+
+
+def test_an_error_in_the_worker_shows_a_dialog_and_the_window_stays_usable(window, qtbot,
+                                                                          book_dataset, tmp_path):
+    junk = tmp_path / "junk.h5"
+    junk.write_bytes(b"not a weights file")
+    tiny_run(window, book_dataset, tmp_path / "run")
+    combo = window.settings_panel.weights_combo
+    combo.setCurrentIndex(combo.findData("file"))
+    window.settings_panel.weights_edit.setText(str(junk))
+    window.start_training()
+    qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
+    assert window.last_error is not None
+    assert "does not fit the VGG16 conv base" in window.last_error.text()
+    window.last_error.accept()
+    assert window.start_button.isEnabled()
+
+
+def test_unexpected_errors_come_with_expandable_details(window):
+    window.show_error("Training failed: ValueError: boom", "Traceback (most recent call last): …")
+    assert window.last_error.detailedText().startswith("Traceback")
+    window.last_error.accept()
+
+
+def test_run_folder_opens_into_the_plots_and_plots_export_as_png(window, book_dataset, tmp_path):
+    from ftgui.core.runner import run
+
+    config = RunConfig(data_dir=str(book_dataset), weights="none", image_size=32, batch_size=8,
+                       out_dir=str(tmp_path / "run"))
+    config.phases[0].epochs, config.phases[1].epochs = 2, 1
+    run(config, lambda e: None)
+    assert window.open_run(str(tmp_path / "run"))
+    assert [len(p.epoch_x) for p in window.curves.timeline.phases] == [2, 1]
+    assert window.settings_panel.data_edit.text() == str(book_dataset)
+    assert window.export_plots(str(tmp_path / "curves.png"))
+    assert (tmp_path / "curves.png").stat().st_size > 5000
+    assert str(tmp_path / "run") in window._recent()
+
+
+def test_configuration_saves_and_opens_with_every_setting(window, tmp_path):
+    window.settings_panel.use_sample()
+    window.phase_editor.add_button.click()
+    window.save_config(str(tmp_path / "c.json"))
+    saved = RunConfig.load(tmp_path / "c.json")
+    assert saved.sample and len(saved.phases) == 3 and saved.image_size == 32
+    other = MainWindow(RunConfig())
+    assert other.open_config(str(tmp_path / "c.json"))
+    assert other.current_config() == saved
+    other.deleteLater()
+
+
+def test_a_bad_config_file_shows_its_reason(window, tmp_path):
+    (tmp_path / "c.json").write_text('{"image_size": "huge"}')
+    assert not window.open_config(str(tmp_path / "c.json"))
+    assert "must be a whole number" in window.last_error.text()
+
+
+def test_the_window_opens_without_tensorflow_and_with_the_flags_given(tmp_path, book_dataset):
+    code = (
+        "import sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from ftgui.app import gui_parser\n"
+        "from ftgui.args import config_from_args\n"
+        "from ftgui.gui.main_window import MainWindow\n"
+        "app = QApplication([])\n"
+        f"args = gui_parser().parse_args(['--data', {str(book_dataset)!r}, '--image-size', '64',"
+        " '--epochs-finetune', '7'])\n"
+        "w = MainWindow(config_from_args(args)); w.show(); app.processEvents()\n"
+        "assert 'tensorflow' not in sys.modules\n"
+        "assert w.windowTitle().startswith('ftgui')\n"
+        "print(w.settings_panel.image_size.value(), w.phase_editor.table.cellWidget(1, 1).value(),"
+        " w.settings_panel.data_reason.text())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                            env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("64 7 ✓ 2 classes (cats, dogs)")
