@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -21,6 +22,7 @@ class HeadLayer:
     params: int
 
 
+@functools.cache
 def head_layers(image_size: int, num_classes: int) -> tuple[HeadLayer, ...]:
     """The book's head: Flatten → Dense(256, relu) → Dropout → Dense(1 or N)."""
     flat = math.prod(feature_shape(image_size))

@@ -6,6 +6,7 @@ a test checks them against Keras itself.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 # (block number, number of convolutions, filters) as in Simonyan & Zisserman's configuration D.
@@ -30,6 +31,7 @@ class LayerInfo:
     params: int
 
 
+@functools.cache
 def vgg16_layers(image_size: int) -> tuple[LayerInfo, ...]:
     """The 18 layers of the VGG16 conv base for square RGB images of `image_size` pixels."""
     layers: list[LayerInfo] = []

@@ -92,7 +92,7 @@ class MainWindow(QMainWindow):
         self.layer_view.verticalHeader().setDefaultSectionSize(22)
         self.layer_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header = self.layer_view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.layer_view.resizeColumnsToContents()  # once: per-change resizing is slow
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.freeze_button = QPushButton("Freeze all")
         self.unfreeze_button = QPushButton("Unfreeze from selected")
@@ -231,6 +231,9 @@ class MainWindow(QMainWindow):
         )
         self.layer_model.set_plan(plan)
         self.layers_box.setTitle(f"Layers trained in phase {index + 1}: {phase.name}")
+        names = layer_names()
+        first = min((names.index(n) for n in phase.trainable_layers), default=len(names))
+        self.layer_view.scrollTo(self.layer_model.index(min(first + 3, len(names) + 3), 0))
 
     def _plan_edited(self) -> None:
         plan = self.layer_model.plan

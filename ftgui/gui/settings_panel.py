@@ -141,6 +141,16 @@ class SettingsPanel(QGroupBox):
 
     # -- config <-> widgets ---------------------------------------------------------------
     def load(self, config: RunConfig) -> None:
+        """Show `config`; `changed` and `dataset_scanned` fire once at the end."""
+        self.blockSignals(True)
+        try:
+            self._fill(config)
+        finally:
+            self.blockSignals(False)
+        self.dataset_scanned.emit(self.dataset)
+        self.changed.emit()
+
+    def _fill(self, config: RunConfig) -> None:
         self.sample = config.sample
         self.data_edit.setText(str(sample_dir()) if config.sample else (config.data_dir or ""))
         key = config.weights if config.weights in ("imagenet", "none") else "file"
