@@ -1,6 +1,6 @@
 """Developer tool: run the sample in the real window and save a mid-training screenshot.
 
-    xvfb-run -s "-screen 0 1920x1080x24" python -m tests.screenshot resources/screenshot.png 1280x800
+    xvfb-run -s "-screen 0 1920x1080x24" python -m tests.screenshot OUT.png 1280x800
 """
 
 from __future__ import annotations
