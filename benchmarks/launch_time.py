@@ -46,10 +46,18 @@ main([])
 
 def one_run() -> tuple[float, float]:
     env = {**os.environ, "T0": repr(time.time())}
-    out = subprocess.run([sys.executable, "-c", CHILD], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=120, check=True).stdout
-    values = dict(line.split() for line in out.splitlines() if line.split()[0] in
-                  ("visible", "tensorflow"))
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    values = dict(
+        line.split() for line in out.splitlines() if line.split()[0] in ("visible", "tensorflow")
+    )
     return float(values["visible"]), float(values["tensorflow"])
 
 
@@ -59,8 +67,10 @@ def main() -> None:
     results = [one_run() for _ in range(runs)]
     visible = [r[0] for r in results]
     ready = [r[1] for r in results]
-    print(f"launch to visible window: median {statistics.median(visible):.2f} s, "
-          f"worst {max(visible):.2f} s over {runs} runs (target < 1.5 s)")
+    print(
+        f"launch to visible window: median {statistics.median(visible):.2f} s, "
+        f"worst {max(visible):.2f} s over {runs} runs (target < 1.5 s)"
+    )
     print(f"launch to TensorFlow loaded in the background: median {statistics.median(ready):.2f} s")
 
 

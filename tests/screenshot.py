@@ -1,6 +1,6 @@
 """Developer tool: run the sample in the real window and save a mid-training screenshot.
 
-    xvfb-run -s "-screen 0 1920x1080x24" python -m tests.screenshot OUT.png 1280x800
+xvfb-run -s "-screen 0 1920x1080x24" python -m tests.screenshot OUT.png 1280x800
 """
 
 from __future__ import annotations
@@ -29,8 +29,11 @@ def main(path: str, size: str = "1280x800", after_epochs_of_phase_2: int = 1) ->
 
     def maybe_shoot() -> None:
         phases = window.curves.timeline.phases
-        if len(phases) == 2 and len(phases[1].epoch_x) >= after_epochs_of_phase_2 \
-                and len(phases[1].batch_x) % phases[1].epochs > 0:
+        if (
+            len(phases) == 2
+            and len(phases[1].epoch_x) >= after_epochs_of_phase_2
+            and len(phases[1].batch_x) % phases[1].epochs > 0
+        ):
             timer.stop()
             window.curves.redraw_if_dirty()
             window.grab().save(path)

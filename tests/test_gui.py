@@ -59,25 +59,32 @@ def test_ticking_a_checkbox_makes_the_layer_trainable_in_the_selected_phase(wind
     window.phase_editor.select(0)
     model = window.layer_model
     row = layer_names().index("block4_conv2")
-    assert model.setData(model.index(row, TRAIN), Qt.CheckState.Checked.value,
-                         Qt.ItemDataRole.CheckStateRole)
+    assert model.setData(
+        model.index(row, TRAIN), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole
+    )
     assert window.config.phases[0].trainable_layers == ["block4_conv2"]
     assert window.config.phases[1].trainable_layers[0] == "block5_conv1"  # other phase untouched
-    model.setData(model.index(row, TRAIN), Qt.CheckState.Unchecked.value,
-                  Qt.ItemDataRole.CheckStateRole)
+    model.setData(
+        model.index(row, TRAIN), Qt.CheckState.Unchecked.value, Qt.ItemDataRole.CheckStateRole
+    )
     assert window.config.phases[0].trainable_layers == []
 
 
 def test_each_phase_plan_shows_as_checkboxes(window):
     window.phase_editor.select(1)
     model = window.layer_model
-    checked = [model.layer_name(r) for r in range(len(layer_names()))
-               if model.data(model.index(r, TRAIN), Qt.ItemDataRole.CheckStateRole)
-               == Qt.CheckState.Checked]
+    checked = [
+        model.layer_name(r)
+        for r in range(len(layer_names()))
+        if model.data(model.index(r, TRAIN), Qt.ItemDataRole.CheckStateRole)
+        == Qt.CheckState.Checked
+    ]
     assert checked == ["block5_conv1", "block5_conv2", "block5_conv3", "block5_pool"]
     head_row = len(layer_names())
-    assert model.data(model.index(head_row, TRAIN), Qt.ItemDataRole.CheckStateRole) == \
-        Qt.CheckState.Checked
+    assert (
+        model.data(model.index(head_row, TRAIN), Qt.ItemDataRole.CheckStateRole)
+        == Qt.CheckState.Checked
+    )
     assert not model.flags(model.index(head_row, TRAIN)) & Qt.ItemFlag.ItemIsUserCheckable
 
 
@@ -88,8 +95,9 @@ def test_unfreeze_from_here_emits_one_range_wide_change_and_updates_totals(windo
     model.dataChanged.connect(lambda first, last, roles: changes.append((first.row(), last.row())))
     model.unfreeze_from_row(layer_names().index("block4_conv1"))
     assert changes == [(0, model.rowCount() - 1)]
-    assert window.config.phases[0].trainable_layers == list(layer_names()[layer_names().index(
-        "block4_conv1"):])
+    assert window.config.phases[0].trainable_layers == list(
+        layer_names()[layer_names().index("block4_conv1") :]
+    )
     plan = LayerPlan(150, 2, set(window.config.phases[0].trainable_layers))
     assert f"{plan.trainable_params:,}" in window.totals.text()
     assert f"{plan.non_trainable_params:,}" in window.totals.text()
@@ -126,15 +134,18 @@ def test_bad_values_show_their_reason_and_disable_start(window, tmp_path):
     assert window.start_button.isEnabled() and window.config.phases[1].learning_rate == 3e-5
 
 
-def test_a_whole_run_draws_both_phases_and_writes_the_cli_run_folder(window, qtbot,
-                                                                     book_dataset, tmp_path):
+def test_a_whole_run_draws_both_phases_and_writes_the_cli_run_folder(
+    window, qtbot, book_dataset, tmp_path
+):
     out = tmp_path / "gui-run"
     tiny_run(window, book_dataset, out)
     assert window.start_button.isEnabled(), window.problems()
     window.start_button.click()
     assert window.is_running() and not window.settings_panel.data_edit.isEnabled()
-    assert not window.layer_model.flags(window.layer_model.index(0, TRAIN)) & \
-        Qt.ItemFlag.ItemIsUserCheckable
+    assert (
+        not window.layer_model.flags(window.layer_model.index(0, TRAIN))
+        & Qt.ItemFlag.ItemIsUserCheckable
+    )
     qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
     assert window.last_error is None
     for metric in ("loss", "accuracy"):
@@ -143,8 +154,12 @@ def test_a_whole_run_draws_both_phases_and_writes_the_cli_run_folder(window, qtb
     phases = window.curves.timeline.phases
     assert [len(p.epoch_x) for p in phases] == [2, 2]
     assert phases[1].epoch_x.view()[0] == 3.0  # one continuous timeline across phases
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "history.csv", "model.keras",
-                                                    "test_metrics.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "config.json",
+        "history.csv",
+        "model.keras",
+        "test_metrics.json",
+    ]
     assert (out / "history.csv").read_text().splitlines()[0] == ",".join(HISTORY_FIELDS)
     assert len(read_history(out)) == 4
     assert "Finished" in window.progress.format()
@@ -152,12 +167,18 @@ def test_a_whole_run_draws_both_phases_and_writes_the_cli_run_folder(window, qtb
     assert window.device_label.text() == "CPU only"
 
 
-def test_stop_mid_run_keeps_finished_epochs_and_a_new_run_starts(window, qtbot, book_dataset,
-                                                                  tmp_path):
+def test_stop_mid_run_keeps_finished_epochs_and_a_new_run_starts(
+    window, qtbot, book_dataset, tmp_path
+):
     tiny_run(window, book_dataset, tmp_path / "first", head=30, finetune=1)
     window.start_training()
-    qtbot.waitUntil(lambda: len(window.curves.timeline.phases) == 1
-                    and len(window.curves.timeline.phases[0].epoch_x) >= 1, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: (
+            len(window.curves.timeline.phases) == 1
+            and len(window.curves.timeline.phases[0].epoch_x) >= 1
+        ),
+        timeout=RUN_TIMEOUT_MS,
+    )
     window.stop_training()
     qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
     rows = read_history(tmp_path / "first")
@@ -170,13 +191,19 @@ def test_stop_mid_run_keeps_finished_epochs_and_a_new_run_starts(window, qtbot, 
     assert len(read_history(tmp_path / "second")) == 2
 
 
-def test_closing_mid_run_stops_at_the_batch_end_and_exits_cleanly(window, qtbot, qtlog,
-                                                                   book_dataset, tmp_path):
+def test_closing_mid_run_stops_at_the_batch_end_and_exits_cleanly(
+    window, qtbot, qtlog, book_dataset, tmp_path
+):
     tiny_run(window, book_dataset, tmp_path / "run", head=30, finetune=1)
     window.confirm_stop_and_quit = lambda: True
     window.start_training()
-    qtbot.waitUntil(lambda: bool(window.curves.timeline.phases)
-                    and len(window.curves.timeline.phases[0].epoch_x) >= 1, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: (
+            bool(window.curves.timeline.phases)
+            and len(window.curves.timeline.phases[0].epoch_x) >= 1
+        ),
+        timeout=RUN_TIMEOUT_MS,
+    )
     thread = window.thread
     window.close()
     assert window.isVisible()  # waits for the batch end, not the GUI thread
@@ -187,8 +214,9 @@ def test_closing_mid_run_stops_at_the_batch_end_and_exits_cleanly(window, qtbot,
     assert not [r for r in qtlog.records if "Destroyed while thread" in r.message]
 
 
-def test_an_error_in_the_worker_shows_a_dialog_and_the_window_stays_usable(window, qtbot,
-                                                                          book_dataset, tmp_path):
+def test_an_error_in_the_worker_shows_a_dialog_and_the_window_stays_usable(
+    window, qtbot, book_dataset, tmp_path
+):
     junk = tmp_path / "junk.h5"
     junk.write_bytes(b"not a weights file")
     tiny_run(window, book_dataset, tmp_path / "run")
@@ -212,8 +240,13 @@ def test_unexpected_errors_come_with_expandable_details(window):
 def test_run_folder_opens_into_the_plots_and_plots_export_as_png(window, book_dataset, tmp_path):
     from ftgui.core.runner import run
 
-    config = RunConfig(data_dir=str(book_dataset), weights="none", image_size=32, batch_size=8,
-                       out_dir=str(tmp_path / "run"))
+    config = RunConfig(
+        data_dir=str(book_dataset),
+        weights="none",
+        image_size=32,
+        batch_size=8,
+        out_dir=str(tmp_path / "run"),
+    )
     config.phases[0].epochs, config.phases[1].epochs = 2, 1
     run(config, lambda e: None)
     assert window.open_run(str(tmp_path / "run"))
@@ -258,7 +291,12 @@ def test_the_window_opens_without_tensorflow_and_with_the_flags_given(tmp_path, 
         "print(w.settings_panel.image_size.value(), w.phase_editor.table.cellWidget(1, 1).value(),"
         " w.settings_panel.data_reason.text())\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                            env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("64 7 ✓ 2 classes (cats, dogs)")

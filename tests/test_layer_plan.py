@@ -80,3 +80,20 @@ def test_a_phase_with_custom_layers_freezes_exactly_the_others(model_64px_3_clas
     base = conv_base(model_64px_3_classes)
     trainable = {layer.name for layer in base.layers if layer.trainable and layer.weights}
     assert trainable == {"block1_conv1", "block5_conv3"}
+
+
+def test_augmentation_is_random_in_training_and_inactive_otherwise():
+    import numpy as np
+
+    model = build_model(num_classes=2, image_size=32, weights="none", augment=True)
+    augment = model.get_layer("augmentation")
+    pixels = np.random.default_rng(0).uniform(0, 255, (4, 32, 32, 3)).astype("float32")
+    assert np.array_equal(augment(pixels, training=False), pixels)
+    assert not np.allclose(augment(pixels, training=True), pixels)
+    assert [type(layer).__name__ for layer in augment.layers] == [
+        "RandomRotation",
+        "RandomTranslation",
+        "RandomShear",
+        "RandomZoom",
+        "RandomFlip",
+    ]

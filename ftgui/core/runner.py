@@ -95,7 +95,7 @@ class PhaseRunner:
         )
         steps = steps_for(dataset.train, config.batch_size)
 
-        listener(Status("Building VGG16 (weights: " + config.weights + ")…"))
+        listener(Status(_building_message(config.weights)))
         model = self.model = build_model(
             dataset.num_classes,
             config.image_size,
@@ -148,6 +148,16 @@ class PhaseRunner:
 def run(config: RunConfig, listener: Listener, stop: threading.Event | None = None) -> RunEnded:
     """Run every phase of `config` (see PhaseRunner.run)."""
     return PhaseRunner(config, listener, stop).run()
+
+
+def _building_message(weights: str) -> str:
+    from ftgui.core.model import imagenet_cache_path
+
+    if weights == "imagenet" and not imagenet_cache_path().exists():
+        return (
+            f"Downloading the ImageNet weights (58.9 MB, once) into {imagenet_cache_path().parent}…"
+        )
+    return f"Building VGG16 (weights: {weights})…"
 
 
 def _outlines(config: RunConfig, num_classes: int, steps: int) -> list[PhaseOutline]:
