@@ -16,6 +16,7 @@ OPTIMIZERS = ("rmsprop", "adam", "sgd")
 MAX_IMAGE_SIZE = 1024
 WEIGHT_CHOICES = ("imagenet", "none")
 BOOK_UNFREEZE_FROM = "block5_conv1"
+DISTRIBUTE_CHOICES = ("auto", "none", "mirrored")
 
 
 @dataclass
@@ -71,6 +72,12 @@ class RunConfig:
     dropout: float = 0.5
     out_dir: str | None = None
     phases: list[PhaseConfig] = field(default_factory=book_phases)
+    # Speed: frozen-prefix reuse (feature_cache.py); GPU options (None: on when a GPU is seen).
+    cache_features: bool = True
+    cache_budget_mb: int | None = None  # None: a quarter of the available memory
+    mixed_precision: bool | None = None
+    xla: bool | None = None
+    distribute: str = "auto"  # auto: MirroredStrategy when several GPUs; none; mirrored
 
     def validate(self) -> None:
         """Raise a UserError naming the first setting that is out of range."""
@@ -85,6 +92,13 @@ class RunConfig:
         )
         _check_float(self.dropout, "dropout", 0.0, 1.0, high_open=True)
         _check_int(self.seed, "seed", 0, 2**31 - 1)
+        if self.cache_budget_mb is not None:
+            _check_int(self.cache_budget_mb, "cache budget (MB)", 0, 10**7)
+        if self.distribute not in DISTRIBUTE_CHOICES:
+            raise UserError(
+                f"Unknown distribution '{self.distribute}'; use one of "
+                f"{', '.join(DISTRIBUTE_CHOICES)}."
+            )
         if not self.phases:
             raise UserError("The run has no phases; add at least one phase.")
         for index, phase in enumerate(self.phases):
@@ -140,6 +154,11 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "seed": int,
     "dropout": float,
     "out_dir": (str, type(None)),
+    "cache_features": bool,
+    "cache_budget_mb": (int, type(None)),
+    "mixed_precision": (bool, type(None)),
+    "xla": (bool, type(None)),
+    "distribute": str,
 }
 _PHASE_TYPES: dict[str, type | tuple[type, ...]] = {
     "name": str,

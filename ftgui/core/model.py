@@ -171,12 +171,33 @@ def make_optimizer(phase: PhaseConfig) -> Any:
     return keras.optimizers.RMSprop(phase.learning_rate)
 
 
-def compile_phase(model: keras.Model, phase: PhaseConfig, num_classes: int) -> None:
+def compile_phase(
+    model: keras.Model, phase: PhaseConfig, num_classes: int, jit_compile: bool = False
+) -> None:
     """Apply the phase's layer plan and compile, so the new trainable flags take effect."""
     apply_trainable(model, phase.trainable_layers)
+    compile_for_phase(model, phase, num_classes, jit_compile)
+
+
+def compile_for_phase(
+    model: keras.Model,
+    phase: PhaseConfig,
+    num_classes: int,
+    jit_compile: bool = False,
+    optimizer: Any = None,
+) -> None:
+    """Compile with the phase's optimizer and the loss matching the head (one step per batch).
+
+    Pass `optimizer` to share one optimizer between the full model and a tail model, so the
+    state saved with the full model is the state training built.
+    """
     loss = "binary_crossentropy" if num_classes <= 2 else "sparse_categorical_crossentropy"
     model.compile(
-        optimizer=make_optimizer(phase), loss=loss, metrics=["accuracy"], steps_per_execution=1
+        optimizer=optimizer or make_optimizer(phase),
+        loss=loss,
+        metrics=["accuracy"],
+        steps_per_execution=1,
+        jit_compile=jit_compile,
     )
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ftgui.core.config import RunConfig
+from ftgui.core.config import PhaseConfig, RunConfig
 from ftgui.core.dataset import Dataset, find_dataset
 from ftgui.core.errors import UserError
 from ftgui.core.events import (
@@ -23,7 +24,7 @@ from ftgui.core.events import (
 )
 from ftgui.core.layer_plan import LayerPlan
 from ftgui.core.paths import new_run_dir
-from ftgui.core.pipeline import make_dataset, steps_for
+from ftgui.core.pipeline import make_dataset, shuffled_order, steps_for
 from ftgui.core.run_folder import RunFolder
 from ftgui.core.sample import ensure_sample_dataset
 
@@ -87,12 +88,9 @@ class PhaseRunner:
         keras.backend.clear_session()
         keras.utils.set_random_seed(config.seed)
         binary = dataset.num_classes <= 2
-        train = make_dataset(
-            dataset.train, config.image_size, config.batch_size, True, config.seed, binary
-        )
-        validation = make_dataset(
-            dataset.validation, config.image_size, config.batch_size, False, config.seed, binary
-        )
+        order = shuffled_order(len(dataset.train), config.seed)  # one stream for every phase
+        train = make_dataset(dataset.train, config.image_size, config.batch_size, binary, order)
+        validation = make_dataset(dataset.validation, config.image_size, config.batch_size, binary)
         steps = steps_for(dataset.train, config.batch_size)
 
         listener(Status(_building_message(config.weights)))
@@ -115,26 +113,78 @@ class PhaseRunner:
             )
         )
 
-        stopped = False
-        for index, phase in enumerate(config.phases):
-            listener(PhaseStarted(index, phase.name, phase.epochs, steps))
-            compile_phase(model, phase, dataset.num_classes)
-            bridge = _bridge(index, phase.name, phase.epochs, steps, listener, stop, folder)
-            if phase.epochs > 0 and not stop.is_set():
-                _fit(model, train, validation, phase.epochs, bridge)
-            stopped = bridge.interrupted or stop.is_set()
-            listener(PhaseEnded(index, bridge.epochs_done, stopped))
-            if bridge.epochs_done:
-                _save(model, folder.model_path)
-            if stopped:
-                break
+        from ftgui.core.feature_cache import FeatureCache
 
+        self.images = _ImageData(dataset, train, validation, binary, order)
+        self.cache = FeatureCache(
+            config.phases,
+            config.cache_features and not config.augment,
+            config.image_size,
+            config.batch_size,
+            config.cache_budget_mb,
+            folder.path / "cache",
+        )
+        stopped = False
+        try:
+            for index, phase in enumerate(config.phases):
+                listener(PhaseStarted(index, phase.name, phase.epochs, steps))
+                compile_phase(model, phase, dataset.num_classes)
+                bridge = _bridge(index, phase.name, phase.epochs, steps, listener, stop, folder)
+                if phase.epochs > 0 and not stop.is_set():
+                    self._train_phase(index, phase, bridge)
+                stopped = bridge.interrupted or stop.is_set()
+                listener(PhaseEnded(index, bridge.epochs_done, stopped))
+                if bridge.epochs_done:
+                    _save(model, folder.model_path)
+                if stopped:
+                    break
+        finally:
+            self.cache.release()
+        return self._finish(folder, dataset, binary, stopped)
+
+    def _train_phase(self, index: int, phase: PhaseConfig, bridge: Any) -> None:
+        """Fit one phase: on cached frozen-layer outputs when it can, else on the images."""
+        config, images = self.config, self.images
+        level = self.cache.levels[index]
+        if not level:
+            _fit(self.model, images.train, images.validation, phase.epochs, bridge)
+            return
+        sources = (
+            make_dataset(images.dataset.train, config.image_size, config.batch_size, images.binary),
+            images.validation,
+            len(images.dataset.train),
+            len(images.dataset.validation),
+        )
+        features = self.cache.features_for(
+            index,
+            phase,
+            self.model,
+            sources,
+            lambda text: self.listener(Status(text)),
+            self.stop.is_set,
+        )
+        if features is None:  # stopped while computing them
+            return
+        from ftgui.core.feature_cache import cached_dataset, tail_model
+        from ftgui.core.model import compile_for_phase
+
+        tail = tail_model(self.model, config.image_size, features.level)
+        compile_for_phase(tail, phase, images.dataset.num_classes, optimizer=self.model.optimizer)
+        batch, binary = config.batch_size, images.binary
+        train = cached_dataset(
+            features.train, images.dataset.train.labels, batch, binary, images.order
+        )
+        validation = cached_dataset(
+            features.validation, images.dataset.validation.labels, batch, binary
+        )
+        _fit(tail, train, validation, phase.epochs, bridge)
+
+    def _finish(self, folder: RunFolder, dataset: Dataset, binary: bool, stopped: bool) -> RunEnded:
+        config, listener, model = self.config, self.listener, self.model
         test_metrics = None
         if not stopped and len(dataset.test):
             listener(Status("Evaluating the test split…"))
-            test = make_dataset(
-                dataset.test, config.image_size, config.batch_size, False, config.seed, binary
-            )
+            test = make_dataset(dataset.test, config.image_size, config.batch_size, binary)
             test_metrics = {
                 k: float(v) for k, v in model.evaluate(test, verbose=0, return_dict=True).items()
             }
@@ -143,6 +193,15 @@ class PhaseRunner:
         ended = RunEnded(str(folder.path), stopped, test_metrics, model_path)
         listener(ended)
         return ended
+
+
+@dataclass
+class _ImageData:
+    dataset: Dataset
+    train: Any  # shuffled image batches
+    validation: Any
+    binary: bool
+    order: Any  # the shuffled index stream shared by cached and uncached phases
 
 
 def run(config: RunConfig, listener: Listener, stop: threading.Event | None = None) -> RunEnded:

@@ -1,0 +1,325 @@
+"""Frozen-prefix reuse: compute the outputs of a phase's frozen bottom layers once.
+
+In the book's recipe most of each training step runs through layers that do not learn. For a
+phase whose bottom `k` conv-base layers are frozen (and with augmentation off), their outputs are
+the same every epoch: compute them once, then train a "tail" model — the remaining base layers and
+the head, sharing the full model's layer objects — on those outputs. Phases in a row share one
+root cache at the lowest frozen level they have in common (block4_pool for the book's recipe);
+a phase that freezes more derives its features from that root once.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ftgui.core.config import PhaseConfig
+from ftgui.core.vgg16 import layer_names, vgg16_layers
+
+if TYPE_CHECKING:
+    import keras
+    import tensorflow as tf
+
+
+def frozen_prefix(trainable_layers: Sequence[str]) -> int:
+    """How many conv-base layers, from the bottom, are frozen in a phase (0 to 18)."""
+    trainable = set(trainable_layers)
+    names = layer_names()
+    return next((i for i, name in enumerate(names) if name in trainable), len(names))
+
+
+def root_levels(phases: Sequence[PhaseConfig], enabled: bool) -> list[int]:
+    """Per phase, the level of the shared root cache it reads (0: the phase runs uncached).
+
+    Consecutive cacheable phases share the lowest frozen prefix among them: those layers are
+    frozen throughout, so their outputs stay valid for the whole group.
+    """
+    prefixes = [frozen_prefix(p.trainable_layers) if enabled else 0 for p in phases]
+    levels = [0] * len(phases)
+    start = 0
+    while start < len(phases):
+        if prefixes[start] == 0:
+            start += 1
+            continue
+        end = start
+        while end < len(phases) and prefixes[end] > 0:
+            end += 1
+        for i in range(start, end):
+            levels[i] = min(prefixes[start:end])
+        start = end
+    return levels
+
+
+def group_starts(levels: Sequence[int]) -> set[int]:
+    """Indices of phases that begin a new group, where the root cache must be computed."""
+    return {i for i, level in enumerate(levels) if level and (i == 0 or not levels[i - 1])}
+
+
+def memory_budget_bytes(budget_mb: int | None) -> int:
+    """The RAM a cache may use: the setting, or a quarter of the memory available now."""
+    if budget_mb is not None:
+        return budget_mb * 2**20
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            info = dict(line.split(":", 1) for line in f)
+        available = int(info["MemAvailable"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError):
+        available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    return available // 4
+
+
+def level_shape(image_size: int, level: int) -> tuple[int, int, int]:
+    return vgg16_layers(image_size)[level - 1].output_shape
+
+
+def human_bytes(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+@dataclass
+class FeatureSet:
+    """Outputs of the first `level` conv-base layers for the train and validation images."""
+
+    level: int
+    train: np.ndarray  # in RAM, or a memory-mapped .npy file
+    validation: np.ndarray
+    on_disk: Path | None
+
+    @property
+    def nbytes(self) -> int:
+        return self.train.nbytes + self.validation.nbytes
+
+    def describe(self) -> str:
+        name = layer_names()[self.level - 1]
+        where = f"on disk in {self.on_disk}" if self.on_disk else "in RAM"
+        images = f"{len(self.train):,} + {len(self.validation):,} images"
+        return f"{name} outputs of {images} computed once: {human_bytes(self.nbytes)} {where}"
+
+
+def allocate(shape: tuple[int, ...], budget: int, used: int, folder: Path, name: str) -> np.ndarray:
+    """A float32 array in RAM when it fits the budget, else a .npy memory map in `folder`."""
+    nbytes = math.prod(shape) * 4
+    if used + nbytes <= budget:
+        return np.empty(shape, dtype=np.float32)
+    folder.mkdir(parents=True, exist_ok=True)
+    return np.lib.format.open_memmap(
+        folder / f"{name}.npy", mode="w+", dtype=np.float32, shape=shape
+    )
+
+
+def base_layers(model: keras.Model) -> list[Any]:
+    """The conv-base layers of the full model, bottom to top, as layer objects."""
+    base = model.get_layer("vgg16")
+    by_name = {layer.name: layer for layer in base.layers}
+    return [by_name[name] for name in layer_names()]
+
+
+def prefix_model(model: keras.Model, image_size: int, start: int, stop: int) -> keras.Model:
+    """Layers [start, stop) of the base; from raw pixels (through preprocessing) when start is 0."""
+    import keras
+
+    if start == 0:
+        inputs = keras.Input((image_size, image_size, 3))
+        x = model.get_layer("vgg16_preprocess")(inputs)
+    else:
+        inputs = keras.Input(level_shape(image_size, start))
+        x = inputs
+    for layer in base_layers(model)[start:stop]:
+        x = layer(x)
+    return keras.Model(inputs, x, name=f"prefix_{start}_{stop}")
+
+
+def tail_model(model: keras.Model, image_size: int, level: int) -> keras.Model:
+    """The base layers above `level` and the head, sharing the full model's layer objects."""
+    import keras
+
+    inputs = keras.Input(level_shape(image_size, level), name=f"features_{level}")
+    x = inputs
+    for layer in base_layers(model)[level:]:
+        x = layer(x)
+    for name in ("flatten", "dense", "dropout", "predictions"):
+        x = model.get_layer(name)(x)
+    return keras.Model(inputs, x, name=f"tail_from_{level}")
+
+
+def compute_features(
+    fn: keras.Model,
+    batches: Any,
+    out: np.ndarray,
+    should_stop: Callable[[], bool],
+    progress: Callable[[int], None],
+) -> bool:
+    """Fill `out` with `fn` applied to every batch; False when stopped part-way."""
+    row = 0
+    for batch in batches:
+        x = batch[0] if isinstance(batch, tuple) else batch
+        values = np.asarray(fn(x, training=False))
+        out[row : row + len(values)] = values
+        row += len(values)
+        progress(row)
+        if should_stop():
+            return False
+    return True
+
+
+def feature_batches(features: np.ndarray, batch_size: int) -> Any:
+    """Un-shuffled batches of an in-RAM or memory-mapped feature array."""
+    for start in range(0, len(features), batch_size):
+        yield np.asarray(features[start : start + batch_size])
+
+
+def cached_dataset(
+    features: np.ndarray,
+    labels: Sequence[int],
+    batch_size: int,
+    binary: bool,
+    order: tf.data.Dataset | None = None,
+) -> tf.data.Dataset:
+    """Batches of (features, labels) in `order`, as `pipeline.make_dataset` batches the images."""
+    import tensorflow as tf
+
+    targets = (
+        np.asarray(labels, dtype=np.float32).reshape(-1, 1)
+        if binary
+        else np.asarray(labels, dtype=np.int32)
+    )
+    indices = order if order is not None else tf.data.Dataset.range(len(features))
+
+    def gather(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.asarray(features[batch], dtype=np.float32), targets[batch]
+
+    def load(batch: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        x, y = tf.numpy_function(gather, [batch], (tf.float32, tf.as_dtype(targets.dtype)))
+        x.set_shape((None, *features.shape[1:]))
+        y.set_shape((None, *targets.shape[1:]))
+        return x, y
+
+    return indices.batch(batch_size).map(load).prefetch(tf.data.AUTOTUNE)
+
+
+class FeatureCache:
+    """Holds the root and per-phase feature sets of one run, within a RAM budget."""
+
+    def __init__(
+        self,
+        phases: Sequence[PhaseConfig],
+        enabled: bool,
+        image_size: int,
+        batch_size: int,
+        budget_mb: int | None,
+        folder: Path,
+    ) -> None:
+        self.levels = root_levels(phases, enabled)
+        self.starts = group_starts(self.levels)
+        self.image_size = image_size
+        self.batch_size = batch_size
+        self.budget = memory_budget_bytes(budget_mb)
+        self.folder = folder
+        self.root: FeatureSet | None = None
+        self.derived: FeatureSet | None = None
+
+    def features_for(
+        self,
+        index: int,
+        phase: PhaseConfig,
+        model: keras.Model,
+        images: tuple[Any, Any, int, int],
+        report: Callable[[str], None],
+        should_stop: Callable[[], bool],
+    ) -> FeatureSet | None:
+        """Features at the phase's frozen prefix; None when stopped while computing them.
+
+        `images` is (unshuffled train batches, validation batches, train count, val count).
+        """
+        if index in self.starts or self.root is None:
+            self._drop("root")
+            level = self.levels[index]
+            fn = prefix_model(model, self.image_size, 0, level)
+            self.root = self._compute(fn, level, images, report, should_stop, "root")
+            if self.root is None:
+                return None
+            report(self.root.describe())
+        prefix = frozen_prefix(phase.trainable_layers)
+        self._drop("derived")
+        if prefix == self.root.level:
+            return self.root
+        fn = prefix_model(model, self.image_size, self.root.level, prefix)
+        root = self.root
+        sources = (
+            feature_batches(root.train, self.batch_size),
+            feature_batches(root.validation, self.batch_size),
+            len(root.train),
+            len(root.validation),
+        )
+        self.derived = self._compute(fn, prefix, sources, report, should_stop, "derived")
+        if self.derived is not None:
+            report(self.derived.describe())
+        return self.derived
+
+    def _compute(
+        self,
+        fn: keras.Model,
+        level: int,
+        sources: tuple[Any, Any, int, int],
+        report: Callable[[str], None],
+        should_stop: Callable[[], bool],
+        name: str,
+    ) -> FeatureSet | None:
+        train_batches, val_batches, n_train, n_val = sources
+        shape = level_shape(self.image_size, level)
+        used = sum(
+            s.train.nbytes + s.validation.nbytes
+            for s in (self.root, self.derived)
+            if s is not None and s.on_disk is None
+        )
+        train = allocate((n_train, *shape), self.budget, used, self.folder, f"{name}_train")
+        used += train.nbytes if not isinstance(train, np.memmap) else 0
+        validation = allocate((n_val, *shape), self.budget, used, self.folder, f"{name}_val")
+        label = layer_names()[level - 1]
+        total = n_train + n_val
+        step = max(total // 10, 1)
+
+        def progress(done: int, offset: int) -> None:
+            if (done + offset) % step < self.batch_size or done + offset == total:
+                report(f"Computing {label} outputs once: {done + offset:,}/{total:,} images…")
+
+        for batches, out, offset in ((train_batches, train, 0), (val_batches, validation, n_train)):
+            done = compute_features(
+                fn, batches, out, should_stop, lambda n, o=offset: progress(n, o)
+            )
+            if not done:
+                return None
+        disk = (
+            self.folder
+            if isinstance(train, np.memmap) or isinstance(validation, np.memmap)
+            else None
+        )
+        return FeatureSet(level, train, validation, disk)
+
+    def _drop(self, which: str) -> None:
+        features = getattr(self, which)
+        setattr(self, which, None)
+        if features is not None and features.on_disk is not None:
+            for array in (features.train, features.validation):
+                if isinstance(array, np.memmap):
+                    path = Path(array.filename)
+                    del array
+                    path.unlink(missing_ok=True)
+
+    def release(self) -> None:
+        """Free the RAM and delete any cache files (they are rebuilt in a second when needed)."""
+        self._drop("root")
+        self._drop("derived")
+        import shutil
+
+        shutil.rmtree(self.folder, ignore_errors=True)

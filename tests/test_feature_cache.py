@@ -1,0 +1,99 @@
+"""Frozen-prefix reuse: which layers are cached, and that caching changes no number."""
+
+import pytest
+
+from ftgui.core.config import PhaseConfig, RunConfig, book_phases
+from ftgui.core.events import Status
+from ftgui.core.feature_cache import frozen_prefix, group_starts, root_levels
+from ftgui.core.run_folder import read_history
+from ftgui.core.runner import run
+from ftgui.core.vgg16 import layer_names
+
+
+def test_frozen_prefix_counts_the_frozen_layers_below_the_first_trainable_one():
+    head, finetune = book_phases()
+    assert frozen_prefix(head.trainable_layers) == 18
+    assert frozen_prefix(finetune.trainable_layers) == 14  # block1_conv1 … block4_pool
+    assert frozen_prefix(["block1_conv1", "block5_conv3"]) == 0
+
+
+def test_consecutive_phases_share_the_lowest_common_frozen_level():
+    phases = [
+        PhaseConfig("head", 1, 1e-3),
+        PhaseConfig("block5", 1, 1e-4, trainable_layers=list(layer_names()[14:])),
+        PhaseConfig("block4+5", 1, 1e-4, trainable_layers=list(layer_names()[10:])),
+        PhaseConfig("everything", 1, 1e-5, trainable_layers=list(layer_names())),
+        PhaseConfig("head again", 1, 1e-5),
+    ]
+    assert root_levels(phases, enabled=True) == [10, 10, 10, 0, 18]
+    assert group_starts(root_levels(phases, enabled=True)) == {0, 4}
+    assert root_levels(phases, enabled=False) == [0, 0, 0, 0, 0]
+
+
+def _config(data, out, **changes) -> RunConfig:
+    config = RunConfig(
+        data_dir=str(data),
+        out_dir=str(out),
+        weights="none",
+        image_size=32,
+        batch_size=8,
+        seed=21,
+        dropout=0.0,
+    )
+    config.phases[0].epochs, config.phases[0].learning_rate = 2, 1e-3
+    config.phases[1].epochs, config.phases[1].learning_rate = 2, 1e-4
+    for key, value in changes.items():
+        setattr(config, key, value)
+    return config
+
+
+def _losses(folder):
+    return [(r["loss"], r["val_loss"], r["accuracy"]) for r in read_history(folder)]
+
+
+@pytest.fixture
+def uncached_losses(book_dataset, tmp_path):
+    run(_config(book_dataset, tmp_path / "uncached", cache_features=False), lambda e: None)
+    return _losses(tmp_path / "uncached")
+
+
+def test_cached_phases_give_the_same_losses_as_uncached_ones(
+    book_dataset, tmp_path, uncached_losses
+):
+    statuses = []
+    run(
+        _config(book_dataset, tmp_path / "cached"),
+        lambda e: statuses.append(e.text) if isinstance(e, Status) else None,
+    )
+    cached = _losses(tmp_path / "cached")
+    assert len(cached) == len(uncached_losses) == 4
+    for mine, theirs in zip(cached, uncached_losses, strict=True):
+        assert mine == pytest.approx(theirs, rel=1e-5)
+    described = [s for s in statuses if "computed once" in s]
+    assert described[0].startswith("block4_pool outputs of 24 + 12 images computed once")
+    assert described[0].endswith("in RAM")
+    assert any(s.startswith("block5_pool outputs") for s in described)  # derived for phase 1
+
+
+def test_a_cache_over_budget_goes_to_disk_and_is_removed_afterwards(
+    book_dataset, tmp_path, uncached_losses
+):
+    statuses = []
+    out = tmp_path / "disk"
+    run(
+        _config(book_dataset, out, cache_budget_mb=0),
+        lambda e: statuses.append(e.text) if isinstance(e, Status) else None,
+    )
+    assert any(f"on disk in {out / 'cache'}" in s for s in statuses)
+    assert not (out / "cache").exists()
+    for mine, theirs in zip(_losses(out), uncached_losses, strict=True):
+        assert mine == pytest.approx(theirs, rel=1e-5)
+
+
+def test_nothing_is_cached_when_augmenting(book_dataset, tmp_path):
+    statuses = []
+    config = _config(book_dataset, tmp_path / "aug", augment=True)
+    config.phases[0].epochs = config.phases[1].epochs = 1
+    run(config, lambda e: statuses.append(e.text) if isinstance(e, Status) else None)
+    assert not [s for s in statuses if "computed once" in s]
+    assert len(read_history(tmp_path / "aug")) == 2
