@@ -90,6 +90,39 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="run folder to write (default: a new time-stamped folder under "
         "~/ftgui-runs or $FTGUI_RUNS_DIR)",
     )
+    speed = parser.add_argument_group("speed")
+    speed.add_argument(
+        "--no-cache",
+        dest="cache_features",
+        action="store_false",
+        default=None,
+        help="recompute frozen layers every epoch instead of once per run",
+    )
+    speed.add_argument(
+        "--cache-budget-mb",
+        type=int,
+        metavar="N",
+        help="RAM for cached layer outputs before they go to disk in the run folder "
+        "(default: a quarter of the available memory)",
+    )
+    speed.add_argument(
+        "--mixed-precision",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="float16 compute with a float32 output layer (default: on with a GPU)",
+    )
+    speed.add_argument(
+        "--xla",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="compile training steps with XLA (default: on with a GPU)",
+    )
+    speed.add_argument(
+        "--distribute",
+        choices=("auto", "none", "mirrored"),
+        help="auto (default): MirroredStrategy when several GPUs are visible; TF_CONFIG set "
+        "selects MultiWorkerMirroredStrategy",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -110,6 +143,11 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         "validation_split": "validation_split",
         "seed": "seed",
         "out": "out_dir",
+        "cache_features": "cache_features",
+        "cache_budget_mb": "cache_budget_mb",
+        "mixed_precision": "mixed_precision",
+        "xla": "xla",
+        "distribute": "distribute",
     }
     for flag, attribute in simple.items():
         value = getattr(args, flag)

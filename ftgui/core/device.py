@@ -7,6 +7,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator
+from typing import Any
 
 
 @contextlib.contextmanager
@@ -27,6 +28,16 @@ def _native_stderr_to_file() -> Iterator[None]:
             os.close(saved)
 
 
+def _split_cpu(tf: Any, count: int) -> None:
+    """Expose the CPU as `count` logical devices ($FTGUI_CPU_DEVICES) to try distribution."""
+    if count > 1:
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        with contextlib.suppress(RuntimeError):  # devices already initialised in this process
+            tf.config.set_logical_device_configuration(
+                cpu, [tf.config.LogicalDeviceConfiguration()] * count
+            )
+
+
 def setup_devices() -> str:
     """Import TensorFlow quietly, turn on GPU memory growth, return "GPU: <name>" or "CPU only"."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -34,6 +45,7 @@ def setup_devices() -> str:
         import tensorflow as tf
 
         gpus = tf.config.list_physical_devices("GPU")
+        _split_cpu(tf, int(os.environ.get("FTGUI_CPU_DEVICES", "1") or 1))
     names = []
     for gpu in gpus:
         with contextlib.suppress(RuntimeError):  # already initialised earlier in this process

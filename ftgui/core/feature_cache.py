@@ -287,10 +287,12 @@ class FeatureCache:
         validation = allocate((n_val, *shape), self.budget, used, self.folder, f"{name}_val")
         label = layer_names()[level - 1]
         total = n_train + n_val
-        step = max(total // 10, 1)
+        reported = [0]  # quarters of the work reported so far
 
         def progress(done: int, offset: int) -> None:
-            if (done + offset) % step < self.batch_size or done + offset == total:
+            quarter = 4 * (done + offset) // total
+            if quarter > reported[0]:
+                reported[0] = quarter
                 report(f"Computing {label} outputs once: {done + offset:,}/{total:,} images…")
 
         for batches, out, offset in ((train_batches, train, 0), (val_batches, validation, n_train)):

@@ -83,10 +83,12 @@ class PhaseRunner:
         device = setup_devices()
         import keras
 
+        from ftgui.core.acceleration import choose_acceleration
         from ftgui.core.model import build_model, compile_phase
 
         keras.backend.clear_session()
         keras.utils.set_random_seed(config.seed)
+        self.acceleration = acceleration = choose_acceleration(config, device)
         binary = dataset.num_classes <= 2
         order = shuffled_order(len(dataset.train), config.seed)  # one stream for every phase
         train = make_dataset(dataset.train, config.image_size, config.batch_size, binary, order)
@@ -94,19 +96,20 @@ class PhaseRunner:
         steps = steps_for(dataset.train, config.batch_size)
 
         listener(Status(_building_message(config.weights)))
-        model = self.model = build_model(
-            dataset.num_classes,
-            config.image_size,
-            config.weights,
-            config.dropout,
-            config.augment,
-            config.seed,
-        )
+        with acceleration.strategy.scope():
+            model = self.model = build_model(
+                dataset.num_classes,
+                config.image_size,
+                config.weights,
+                config.dropout,
+                config.augment,
+                config.seed,
+            )
         start_run_folder(folder, config)
         listener(
             RunStarted(
                 str(folder.path),
-                device,
+                acceleration.describe(device),
                 dataset.summary(),
                 dataset.class_names,
                 _outlines(config, dataset.num_classes, steps),
@@ -128,7 +131,8 @@ class PhaseRunner:
         try:
             for index, phase in enumerate(config.phases):
                 listener(PhaseStarted(index, phase.name, phase.epochs, steps))
-                compile_phase(model, phase, dataset.num_classes)
+                with acceleration.strategy.scope():
+                    compile_phase(model, phase, dataset.num_classes, acceleration.xla)
                 bridge = _bridge(index, phase.name, phase.epochs, steps, listener, stop, folder)
                 if phase.epochs > 0 and not stop.is_set():
                     self._train_phase(index, phase, bridge)
@@ -168,8 +172,15 @@ class PhaseRunner:
         from ftgui.core.feature_cache import cached_dataset, tail_model
         from ftgui.core.model import compile_for_phase
 
-        tail = tail_model(self.model, config.image_size, features.level)
-        compile_for_phase(tail, phase, images.dataset.num_classes, optimizer=self.model.optimizer)
+        with self.acceleration.strategy.scope():
+            tail = tail_model(self.model, config.image_size, features.level)
+            compile_for_phase(
+                tail,
+                phase,
+                images.dataset.num_classes,
+                self.acceleration.xla,
+                optimizer=self.model.optimizer,
+            )
         batch, binary = config.batch_size, images.binary
         train = cached_dataset(
             features.train, images.dataset.train.labels, batch, binary, images.order
@@ -231,6 +242,9 @@ def _outlines(config: RunConfig, num_classes: int, steps: int) -> list[PhaseOutl
     return outlines
 
 
+DECODE_ERRORS = ("Unknown image file format", "Input is empty", "Invalid JPEG", "decode")
+
+
 def _fit(model: Any, train: Any, validation: Any, epochs: int, bridge: Any) -> None:
     import tensorflow as tf
 
@@ -250,8 +264,18 @@ def _fit(model: Any, train: Any, validation: Any, epochs: int, bridge: Any) -> N
     except tf.errors.NotFoundError as exc:
         raise UserError(f"An image file disappeared during training ({exc.message}).") from None
     except tf.errors.InvalidArgumentError as exc:
+        decode = next(
+            (
+                line
+                for line in exc.message.splitlines()
+                if any(word in line for word in DECODE_ERRORS)
+            ),
+            None,
+        )
+        if decode is None:
+            raise
         raise UserError(
-            f"An image could not be decoded during training ({exc.message.splitlines()[0]}); "
+            f"An image could not be decoded during training ({decode.strip()}); "
             f"remove or replace that file."
         ) from None
 

@@ -1,0 +1,80 @@
+"""GPU options on the CPU: MirroredStrategy over two logical devices, mixed precision, XLA."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import pytest
+
+from ftgui.core.acceleration import choose_acceleration
+from ftgui.core.config import RunConfig
+from ftgui.core.run_folder import read_history
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def train(data: Path, out: Path, *flags: str, cpus: int = 1) -> subprocess.CompletedProcess:
+    args = [
+        sys.executable,
+        str(ROOT / "main.py"),
+        "train",
+        "--data",
+        str(data),
+        "--weights",
+        "none",
+        "--image-size",
+        "32",
+        "--batch-size",
+        "8",
+        "--epochs-head",
+        "2",
+        "--epochs-finetune",
+        "1",
+        "--out",
+        str(out),
+        *flags,
+    ]
+    env = {**os.environ, "FTGUI_CPU_DEVICES": str(cpus)}
+    return subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+
+
+@pytest.mark.parametrize(("device", "expected"), [("CPU only", False), ("GPU: NVIDIA H100", True)])
+def test_mixed_precision_and_xla_default_to_on_only_with_a_gpu(device, expected):
+    try:
+        chosen = choose_acceleration(RunConfig(data_dir="d"), device)
+        assert (chosen.mixed_precision, chosen.xla) == (expected, expected)
+        assert keras.mixed_precision.global_policy().name == (
+            "mixed_float16" if expected else "float32"
+        )
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def test_mirrored_strategy_with_mixed_precision_on_two_logical_cpus(book_dataset, tmp_path):
+    result = train(
+        book_dataset, tmp_path / "run", "--distribute", "mirrored", "--mixed-precision", cpus=2
+    )
+    assert result.returncode == 0, result.stderr
+    assert "CPU only · 2 replicas (MirroredStrategy) · mixed precision" in result.stdout
+    assert len(read_history(tmp_path / "run")) == 3
+    model = keras.saving.load_model(tmp_path / "run" / "model.keras")
+    assert model.get_layer("dense").dtype_policy.name == "mixed_float16"
+    assert model.output.dtype == "float32"  # the output layer stays float32
+
+
+def test_xla_compiles_the_training_steps(book_dataset, tmp_path):
+    result = train(book_dataset, tmp_path / "run", "--xla", "--no-cache")
+    assert result.returncode == 0, result.stderr
+    assert "CPU only · XLA" in result.stdout
+    assert len(read_history(tmp_path / "run")) == 3
+
+
+def test_xla_across_logical_cpus_is_refused_in_one_line(book_dataset, tmp_path):
+    result = train(book_dataset, tmp_path / "run", "--xla", "--distribute", "mirrored", cpus=2)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "ftgui: error: XLA cannot run across several logical CPU devices (a TensorFlow "
+        "limitation); drop --xla or --distribute mirrored."
+    ]
