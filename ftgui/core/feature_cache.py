@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     import tensorflow as tf
 
 
+EXTRACT_BATCH = 64  # images per step when computing frozen outputs (inference only)
+
+
 def frozen_prefix(trainable_layers: Sequence[str]) -> int:
     """How many conv-base layers, from the bottom, are frozen in a phase (0 to 18)."""
     trainable = set(trainable_layers)
@@ -163,7 +166,7 @@ def compute_features(
     row = 0
     for batch in batches:
         x = batch[0] if isinstance(batch, tuple) else batch
-        values = np.asarray(fn(x, training=False))
+        values = fn.predict_on_batch(x)  # a traced function, unlike an eager call
         out[row : row + len(values)] = values
         row += len(values)
         progress(row)
@@ -256,8 +259,8 @@ class FeatureCache:
         fn = prefix_model(model, self.image_size, self.root.level, prefix)
         root = self.root
         sources = (
-            feature_batches(root.train, self.batch_size),
-            feature_batches(root.validation, self.batch_size),
+            feature_batches(root.train, EXTRACT_BATCH),
+            feature_batches(root.validation, EXTRACT_BATCH),
             len(root.train),
             len(root.validation),
         )

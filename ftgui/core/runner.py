@@ -153,9 +153,13 @@ class PhaseRunner:
         if not level:
             _fit(self.model, images.train, images.validation, phase.epochs, bridge)
             return
+        from ftgui.core.feature_cache import EXTRACT_BATCH
+
         sources = (
-            make_dataset(images.dataset.train, config.image_size, config.batch_size, images.binary),
-            images.validation,
+            make_dataset(images.dataset.train, config.image_size, EXTRACT_BATCH, images.binary),
+            make_dataset(
+                images.dataset.validation, config.image_size, EXTRACT_BATCH, images.binary
+            ),
             len(images.dataset.train),
             len(images.dataset.validation),
         )

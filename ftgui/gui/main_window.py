@@ -30,7 +30,15 @@ from PySide6.QtWidgets import (
 
 from ftgui.core.config import RunConfig
 from ftgui.core.errors import UserError
-from ftgui.core.events import BatchEnded, EpochEnded, PhaseEnded, PhaseStarted, RunEnded, RunStarted
+from ftgui.core.events import (
+    BatchEnded,
+    EpochEnded,
+    PhaseEnded,
+    PhaseStarted,
+    RunEnded,
+    RunStarted,
+    Status,
+)
 from ftgui.core.layer_plan import LayerPlan
 from ftgui.core.run_folder import CONFIG_FILE, read_history
 from ftgui.core.sample import apply_sample_defaults
@@ -295,7 +303,7 @@ class MainWindow(QMainWindow):
         self.worker = TrainingWorker(config)
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.run)
-        self.worker.status_changed.connect(lambda e: self.progress.setFormat(e.text))
+        self.worker.status_changed.connect(self._status)
         self.worker.run_started.connect(self._run_started)
         self.worker.phase_started.connect(self._phase_started)
         self.worker.batch_ended.connect(self._batch_ended)
@@ -316,6 +324,10 @@ class MainWindow(QMainWindow):
 
     def is_running(self) -> bool:
         return self.worker is not None
+
+    def _status(self, event: Status) -> None:
+        self.progress.setFormat(event.text)
+        self.statusBar().showMessage(event.text)
 
     def _run_started(self, event: RunStarted) -> None:
         self.device_label.setText(event.device)

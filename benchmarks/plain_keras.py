@@ -1,0 +1,75 @@
+"""The book's two phases as a plain Keras script (§5.3.2, listings 5.20–5.22), for comparison.
+
+    python benchmarks/plain_keras.py DATA SIZE BATCH EPOCHS_HEAD EPOCHS_FINETUNE SEED [--augment]
+
+Prints `phase1_seconds`, `phase2_seconds` and the final losses; nothing ftgui-specific runs.
+"""
+
+import sys
+import time
+
+import keras
+from keras import layers
+from keras.applications import VGG16, vgg16
+
+
+def main() -> None:
+    data, size, batch, epochs_head, epochs_finetune, seed = sys.argv[1:7]
+    size, batch, seed = int(size), int(batch), int(seed)
+    augment = "--augment" in sys.argv
+    keras.utils.set_random_seed(seed)
+    train = keras.utils.image_dataset_from_directory(
+        f"{data}/train", image_size=(size, size), batch_size=batch, label_mode="binary", seed=seed
+    )
+    validation = keras.utils.image_dataset_from_directory(
+        f"{data}/validation",
+        image_size=(size, size),
+        batch_size=batch,
+        label_mode="binary",
+        shuffle=False,
+    )
+    conv_base = VGG16(weights=None, include_top=False, input_shape=(size, size, 3))
+    inputs = keras.Input((size, size, 3))
+    x = inputs
+    if augment:
+        x = keras.Sequential(
+            [
+                layers.RandomRotation(40 / 360, fill_mode="nearest"),
+                layers.RandomTranslation(0.2, 0.2, fill_mode="nearest"),
+                layers.RandomShear(0.2, 0.2, fill_mode="nearest"),
+                layers.RandomZoom(0.2, fill_mode="nearest"),
+                layers.RandomFlip("horizontal"),
+            ]
+        )(x)
+    x = conv_base(vgg16.preprocess_input(x))
+    x = layers.Flatten()(x)
+    x = layers.Dense(256, activation="relu")(x)
+    x = layers.Dropout(0.5)(x)
+    outputs = layers.Dense(1, activation="sigmoid")(x)
+    model = keras.Model(inputs, outputs)
+
+    conv_base.trainable = False
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(2e-5), loss="binary_crossentropy", metrics=["accuracy"]
+    )
+    started = time.perf_counter()
+    head = model.fit(train, epochs=int(epochs_head), validation_data=validation, verbose=0)
+    print(f"phase1_seconds {time.perf_counter() - started:.2f}", flush=True)
+
+    conv_base.trainable = True
+    set_trainable = False
+    for layer in conv_base.layers:  # listing 5.22
+        if layer.name == "block5_conv1":
+            set_trainable = True
+        layer.trainable = set_trainable
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(1e-5), loss="binary_crossentropy", metrics=["accuracy"]
+    )
+    started = time.perf_counter()
+    fine = model.fit(train, epochs=int(epochs_finetune), validation_data=validation, verbose=0)
+    print(f"phase2_seconds {time.perf_counter() - started:.2f}", flush=True)
+    print(f"final_losses {head.history['loss'][-1]:.4f} {fine.history['loss'][-1]:.4f}")
+
+
+if __name__ == "__main__":
+    main()
