@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.measure import measured_train_command  # noqa: E402
 from tests.images import make_book_dataset  # noqa: E402
 
 MEASURE = [sys.executable, str(ROOT / "benchmarks" / "measure.py")]
@@ -49,27 +50,7 @@ def plain(data: Path, size: int, epochs: tuple[int, int], augment: bool) -> dict
 def ftgui(
     data: Path, out: Path, size: int, epochs: tuple[int, int], augment: bool
 ) -> dict[str, float]:
-    args = [
-        *MEASURE,
-        str(ROOT / "main.py"),
-        "train",
-        "--data",
-        str(data),
-        "--weights",
-        "none",
-        "--image-size",
-        str(size),
-        "--batch-size",
-        "20",
-        "--epochs-head",
-        str(epochs[0]),
-        "--epochs-finetune",
-        str(epochs[1]),
-        "--seed",
-        "7",
-        "--out",
-        str(out),
-    ]
+    args = measured_train_command(data, out, size, epochs)
     if augment:
         args.append("--augment")
     marks: dict[str, float] = {}

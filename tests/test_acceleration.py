@@ -1,8 +1,6 @@
 """GPU options on the CPU: MirroredStrategy over two logical devices, mixed precision, XLA."""
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import keras
@@ -11,33 +9,11 @@ import pytest
 from ftgui.core.acceleration import choose_acceleration
 from ftgui.core.config import RunConfig
 from ftgui.core.run_folder import read_history
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.commands import TINY_RUN, ftgui
 
 
 def train(data: Path, out: Path, *flags: str, cpus: int = 1) -> subprocess.CompletedProcess:
-    args = [
-        sys.executable,
-        str(ROOT / "main.py"),
-        "train",
-        "--data",
-        str(data),
-        "--weights",
-        "none",
-        "--image-size",
-        "32",
-        "--batch-size",
-        "8",
-        "--epochs-head",
-        "2",
-        "--epochs-finetune",
-        "1",
-        "--out",
-        str(out),
-        *flags,
-    ]
-    env = {**os.environ, "FTGUI_CPU_DEVICES": str(cpus)}
-    return subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+    return ftgui("train", "--data", str(data), *TINY_RUN, "--out", str(out), *flags, cpus=cpus)
 
 
 @pytest.mark.parametrize(("device", "expected"), [("CPU only", False), ("GPU: NVIDIA H100", True)])

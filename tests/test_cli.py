@@ -1,30 +1,15 @@
 """The command line as a person uses it: exit codes, one-line errors, Ctrl+C, --config."""
 
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from ftgui.core.config import RunConfig
 from ftgui.core.run_folder import read_history
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def ftgui(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=os.environ.copy(),
-        timeout=300,
-        **kwargs,
-    )
+from tests.commands import ROOT, TINY_RUN, ftgui
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
@@ -93,23 +78,7 @@ def test_a_bad_config_file_exits_2_with_one_line(tmp_path):
 
 
 def test_a_run_folder_reproduces_through_config(book_dataset, tmp_path):
-    first = ftgui(
-        "train",
-        "--data",
-        str(book_dataset),
-        "--weights",
-        "none",
-        "--image-size",
-        "32",
-        "--batch-size",
-        "8",
-        "--epochs-head",
-        "2",
-        "--epochs-finetune",
-        "1",
-        "--out",
-        str(tmp_path / "a"),
-    )
+    first = ftgui("train", "--data", str(book_dataset), *TINY_RUN, "--out", str(tmp_path / "a"))
     assert first.returncode == 0, first.stderr
     assert "epoch 2/2" in first.stdout and "Test:" in first.stdout
     again = ftgui(

@@ -300,3 +300,39 @@ def test_the_window_opens_without_tensorflow_and_with_the_flags_given(tmp_path, 
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("64 7 ✓ 2 classes (cats, dogs)")
+
+
+def test_a_preloaded_process_reports_the_device_runs_and_is_replaced(
+    window, qtbot, book_dataset, tmp_path
+):
+    window.start_preloading()
+    qtbot.waitUntil(lambda: window.device_label.text() == "CPU only", timeout=RUN_TIMEOUT_MS)
+    warm = window.standby
+    tiny_run(window, book_dataset, tmp_path / "run", head=1, finetune=1)
+    window.start_training()
+    assert window.worker is warm[1] and window.standby is None
+    qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
+    assert len(read_history(tmp_path / "run")) == 2
+    assert window.standby is not None and window.standby[1] is not warm[1]  # ready for the next
+    window.close()
+    assert not window.isVisible() and window.standby is None
+    assert window.last_error is None
+
+
+def test_a_training_process_that_dies_gets_a_dialog_and_the_window_recovers(
+    window, qtbot, book_dataset, tmp_path
+):
+    tiny_run(window, book_dataset, tmp_path / "run", head=30, finetune=1)
+    window.start_training()
+    qtbot.waitUntil(
+        lambda: (
+            bool(window.curves.timeline.phases)
+            and len(window.curves.timeline.phases[0].batch_x) >= 1
+        ),
+        timeout=RUN_TIMEOUT_MS,
+    )
+    window.worker.process.process.kill()
+    qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
+    assert "The training process ended unexpectedly (exit code -9)" in window.last_error.text()
+    window.last_error.accept()
+    assert window.start_button.isEnabled()

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from ftgui.gui.timeline import METRICS, PhaseSeries, Timeline, smooth_curve
 
-REDRAW_HZ = 15
+REDRAW_HZ = 10
 PHASE_COLOURS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860")
 TRAIN_COLOUR = "#1f5fa8"
 VAL_COLOUR = "#d9480f"
@@ -58,6 +58,8 @@ class _PhaseItems:
         )
         self.train_smooth = plot.plot(pen=pg.mkPen(TRAIN_COLOUR, width=2.5))
         self.val_smooth = plot.plot(pen=pg.mkPen(VAL_COLOUR, width=2.5))
+        self._drawn_batches = -1
+        self._drawn_epochs: tuple[int, bool] = (-1, False)
         self.best = plot.plot(
             pen=None,
             symbol="star",
@@ -67,7 +69,13 @@ class _PhaseItems:
         )
 
     def update(self, series: PhaseSeries, metric: str, smooth: bool) -> None:
-        self.batches.setData(series.batch_x.view(), series.batch[metric].view())
+        """Feed only what changed since the last call (finished phases cost nothing)."""
+        if len(series.batch_x) != self._drawn_batches:
+            self._drawn_batches = len(series.batch_x)
+            self.batches.setData(series.batch_x.view(), series.batch[metric].view())
+        if (len(series.epoch_x), smooth) == self._drawn_epochs:
+            return
+        self._drawn_epochs = (len(series.epoch_x), smooth)
         x = series.epoch_x.view()
         train, val = series.train[metric].view(), series.val[metric].view()
         self.train.setData(x, train)
@@ -89,6 +97,7 @@ class CurvesWidget(QWidget):
         super().__init__(parent)
         pg.setConfigOptions(antialias=True, background="w", foreground="#333")
         self.timeline = Timeline()
+        self._extent = 0.0
         self.smooth = False
         self.redraws = 0
         self._dirty = False
@@ -100,7 +109,6 @@ class CurvesWidget(QWidget):
             widget = pg.PlotWidget()
             item = widget.getPlotItem()
             item.setTitle(label)
-            item.showGrid(x=True, y=True, alpha=0.15)
             item.setLabel("bottom", "epoch")
             self.plots[metric] = widget
             layout.addWidget(widget)
@@ -133,16 +141,23 @@ class CurvesWidget(QWidget):
                     widget.getPlotItem().removeItem(attribute)
             self._items[metric] = []
         self.timeline = Timeline()
+        self._extent = 0.0
         self.mark_dirty()
 
     def start_phase(self, name: str, epochs: int) -> PhaseSeries:
         series = self.timeline.start_phase(name, epochs)
+        self.set_extent(series.start + max(epochs, 1))
         index = len(self.timeline.phases) - 1
         colour = PHASE_COLOURS[index % len(PHASE_COLOURS)]
         for metric, widget in self.plots.items():
             self._items[metric].append(_PhaseItems(widget.getPlotItem(), series, colour, index))
         self.mark_dirty()
         return series
+
+    def set_extent(self, epochs: float) -> None:
+        """Fix the x axis to the run's planned epochs, so new points do not re-lay the axes."""
+        self._extent = max(self._extent, epochs)
+        self.plots["loss"].getPlotItem().setXRange(0, self._extent, padding=0.02)
 
     def add_batch(self, epoch: int, batch: int, steps: int, logs: dict[str, float]) -> None:
         self.timeline.phases[-1].add_batch(epoch, batch, steps, logs)

@@ -47,7 +47,7 @@ from ftgui.gui.curves import CurvesWidget
 from ftgui.gui.layer_table import LayerTableModel
 from ftgui.gui.phase_editor import PhaseEditor
 from ftgui.gui.settings_panel import SettingsPanel
-from ftgui.gui.worker import Preloader, TrainingWorker
+from ftgui.gui.worker import TrainingWorker
 
 MAX_RECENT = 8
 
@@ -62,7 +62,8 @@ class MainWindow(QMainWindow):
         self.settings = QSettings()
         self.thread: QThread | None = None
         self.worker: TrainingWorker | None = None
-        self.preload_thread: QThread | None = None
+        self.standby: tuple[QThread, TrainingWorker] | None = None  # a process waiting to run
+        self.keep_warm = False
         self.close_when_stopped = False
         self.last_error: QMessageBox | None = None
         self.num_classes = 2
@@ -299,22 +300,30 @@ class MainWindow(QMainWindow):
         self.curves.clear()
         self._progress_plan = []
         self._batches_done = 0
-        self.thread = QThread(self)
-        self.worker = TrainingWorker(config)
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.run)
-        self.worker.status_changed.connect(self._status)
-        self.worker.run_started.connect(self._run_started)
-        self.worker.phase_started.connect(self._phase_started)
-        self.worker.batch_ended.connect(self._batch_ended)
-        self.worker.epoch_ended.connect(self._epoch_ended)
-        self.worker.phase_ended.connect(self._phase_ended)
-        self.worker.run_ended.connect(self._run_ended)
-        self.worker.errored.connect(self.show_error)
-        self.worker.finished.connect(self._worker_finished)
+        self.thread, self.worker = self.standby or self._spawn_worker()
+        self.standby = None
+        self.worker.start_run(config)
         self._set_running(True)
         self.progress.setRange(0, 0)  # busy until the first phase starts
-        self.thread.start()
+
+    def _spawn_worker(self) -> tuple[QThread, TrainingWorker]:
+        """A training process with its listening thread; TensorFlow starts loading at once."""
+        thread = QThread(self)
+        worker = TrainingWorker()
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.device_found.connect(self.device_label.setText)
+        worker.status_changed.connect(self._status)
+        worker.run_started.connect(self._run_started)
+        worker.phase_started.connect(self._phase_started)
+        worker.batch_ended.connect(self._batch_ended)
+        worker.epoch_ended.connect(self._epoch_ended)
+        worker.phase_ended.connect(self._phase_ended)
+        worker.run_ended.connect(self._run_ended)
+        worker.errored.connect(self.show_error)
+        worker.finished.connect(self._worker_finished)
+        thread.start()
+        return thread, worker
 
     def stop_training(self) -> None:
         if self.worker is not None:
@@ -333,6 +342,7 @@ class MainWindow(QMainWindow):
         self.device_label.setText(event.device)
         self.folder_label.setText(f"Run folder: {event.run_dir}")
         self._progress_plan = [(p.epochs, p.steps_per_epoch) for p in event.phases]
+        self.curves.set_extent(sum(max(p.epochs, 1) for p in event.phases))
         self._run_clock = time.perf_counter()
         self.progress.setRange(0, max(sum(e * s for e, s in self._progress_plan), 1))
         self.progress.setValue(0)
@@ -387,11 +397,19 @@ class MainWindow(QMainWindow):
         self.progress.setFormat(text)
         self.statusBar().showMessage(f"{text}. Run folder: {event.run_dir}")
 
-    def _worker_finished(self) -> None:
-        if self.thread is not None:
-            self.thread.quit()
-            self.thread.wait()
+    def _worker_finished(self, worker: TrainingWorker) -> None:
+        thread = worker.thread()
+        thread.quit()
+        thread.wait()
+        if self.standby is not None and worker is self.standby[1]:  # died before a run
+            self.standby = None
+            self.device_label.setText("TensorFlow could not be loaded")
+            return
+        if worker is not self.worker:
+            return
         self.worker, self.thread = None, None
+        if self.keep_warm and not self.close_when_stopped:
+            self.standby = self._spawn_worker()
         if self.progress.maximum() == 0:
             self.progress.setRange(0, 1)
             self.progress.setFormat("Ready")
@@ -526,15 +544,10 @@ class MainWindow(QMainWindow):
 
     # -- start-up and shut-down -----------------------------------------------------------
     def start_preloading(self) -> None:
-        """Import TensorFlow in the background so the device shows and Start is quick."""
-        self.preload_thread = QThread(self)
-        self._preloader = Preloader()
-        self._preloader.moveToThread(self.preload_thread)
-        self.preload_thread.started.connect(self._preloader.run)
-        self._preloader.loaded.connect(self.device_label.setText)
-        self._preloader.failed.connect(self.device_label.setText)
-        self._preloader.finished.connect(self.preload_thread.quit)
-        self.preload_thread.start()
+        """Keep the next run's process started: TensorFlow loads while the person sets up."""
+        self.keep_warm = True
+        if self.standby is None and self.worker is None:
+            self.standby = self._spawn_worker()
 
     def _restore_window_state(self) -> None:
         geometry = self.settings.value("geometry")
@@ -562,9 +575,12 @@ class MainWindow(QMainWindow):
                 self.stop_training()
             event.ignore()  # closes for real when the worker has finished
             return
-        if self.preload_thread is not None:
-            self.preload_thread.quit()
-            self.preload_thread.wait()
+        if self.standby is not None:
+            thread, worker = self.standby
+            self.standby = None
+            worker.shut_down_idle()
+            thread.quit()
+            thread.wait()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("splitter", self.splitter.saveState())
         event.accept()

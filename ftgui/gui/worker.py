@@ -1,33 +1,33 @@
-"""Run the core's phase runner on a QThread and re-emit its plain events as Qt signals."""
+"""A QThread worker that listens to a training child process and re-emits its events as signals."""
 
 from __future__ import annotations
-
-import threading
-import traceback
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ftgui.core.config import RunConfig
-from ftgui.core.errors import UserError
 from ftgui.core.events import (
     BatchEnded,
     EpochEnded,
-    Event,
     PhaseEnded,
     PhaseStarted,
     RunEnded,
     RunStarted,
     Status,
 )
+from ftgui.core.training_process import Failed, Finished, Ready, TrainingProcess
+
+POLL_SECONDS = 0.2
 
 
 class TrainingWorker(QObject):
-    """Lives on its own QThread; only talks to the window through these signals.
+    """Lives on its own QThread and owns one TrainingProcess; talks to the window by signals.
 
     Payloads are the core's frozen event dataclasses (`Signal(object)`, never `Signal(dict)`).
-    `errored` carries (one-sentence reason, details); `finished` is emitted last, always.
+    `device_found` fires when the child has loaded TensorFlow; `errored` carries (one-sentence
+    reason, details); `finished` is emitted last, always.
     """
 
+    device_found = Signal(str)
     status_changed = Signal(object)
     run_started = Signal(object)
     phase_started = Signal(object)
@@ -36,12 +36,12 @@ class TrainingWorker(QObject):
     phase_ended = Signal(object)
     run_ended = Signal(object)
     errored = Signal(object, object)
-    finished = Signal()
+    finished = Signal(object)  # this worker
 
-    def __init__(self, config: RunConfig) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.config = config
-        self.stop_requested = threading.Event()
+        self._shutting_down = False
+        self.process = TrainingProcess()
         self._signals = {
             Status: self.status_changed,
             RunStarted: self.run_started,
@@ -52,42 +52,49 @@ class TrainingWorker(QObject):
             RunEnded: self.run_ended,
         }
 
+    def start_run(self, config: RunConfig) -> None:
+        """Thread-safe: hand the configuration to the waiting child."""
+        self.process.start_run(config)
+
     def request_stop(self) -> None:
-        """Thread-safe: the runner stops at the next batch end."""
-        self.stop_requested.set()
+        """Thread-safe: the child stops at the next batch end."""
+        self.process.request_stop()
 
-    def _forward(self, event: Event) -> None:
-        self._signals[type(event)].emit(event)
-
-    @Slot()
-    def run(self) -> None:
-        from ftgui.core.runner import run
-
-        try:
-            run(self.config, self._forward, self.stop_requested)
-        except UserError as exc:
-            self.errored.emit(str(exc), "")
-        except Exception as exc:  # anything else still reaches the window as a dialog
-            reason = f"Training failed: {type(exc).__name__}: {exc}".splitlines()[0]
-            self.errored.emit(reason, traceback.format_exc())
-        finally:
-            self.finished.emit()
-
-
-class Preloader(QObject):
-    """Imports TensorFlow in the background at start-up and reports the device it sees."""
-
-    loaded = Signal(str)
-    failed = Signal(str)
-    finished = Signal()
+    def shut_down_idle(self) -> None:
+        """Thread-safe: end a child that has not started a run, without reporting an error."""
+        self._shutting_down = True
+        self.process.quit()
+        self.process.process.terminate()
 
     @Slot()
     def run(self) -> None:
         try:
-            from ftgui.core.device import setup_devices
-
-            self.loaded.emit(setup_devices())
-        except Exception as exc:
-            self.failed.emit(f"TensorFlow could not be loaded ({type(exc).__name__}: {exc}).")
+            while True:
+                try:
+                    message = self.process.receive(POLL_SECONDS)
+                except (EOFError, OSError):
+                    code = self.process.exit_code()
+                    if self._shutting_down:
+                        return
+                    self.errored.emit(
+                        f"The training process ended unexpectedly (exit code {code}); if it "
+                        f"ran out of memory, use a smaller batch size or image size.",
+                        "",
+                    )
+                    return
+                if message is None:
+                    continue
+                if isinstance(message, Finished):
+                    return
+                self._dispatch(message)
         finally:
-            self.finished.emit()
+            self.process.exit_code()
+            self.finished.emit(self)
+
+    def _dispatch(self, message: object) -> None:
+        if isinstance(message, Ready):
+            self.device_found.emit(message.device)
+        elif isinstance(message, Failed):
+            self.errored.emit(message.reason, message.details)
+        else:
+            self._signals[type(message)].emit(message)  # type: ignore[index]
