@@ -100,7 +100,8 @@ def main() -> None:
             f"dataset: {args.train} train + {args.validation} validation images, 2 classes; "
             f"epochs head,finetune = {epochs}; batch 20; CPU cores: {os.cpu_count()}"
         )
-        runs = [(size, epochs, False) for size in map(int, args.sizes.split(","))]
+        sizes = [int(size) for size in args.sizes.split(",") if size]
+        runs = [(size, epochs, False) for size in sizes]
         if aug_epochs:
             runs.append((64, aug_epochs, True))
         for size, run_epochs, augment in runs:
