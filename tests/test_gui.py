@@ -50,6 +50,14 @@ def tiny_run(window: MainWindow, data: Path, out: Path, head: int = 2, finetune:
         window.phase_editor.table.cellWidget(row, 3).textEdited.emit("0.001")
 
 
+def wait_for_first(window: MainWindow, qtbot, series: str) -> None:
+    """Wait until phase 1's curves hold a first point of `series` (batch_x or epoch_x)."""
+    phases = lambda: window.curves.timeline.phases  # noqa: E731
+    qtbot.waitUntil(
+        lambda: bool(phases()) and len(getattr(phases()[0], series)) >= 1, timeout=RUN_TIMEOUT_MS
+    )
+
+
 def test_layer_table_model_passes_qt_model_tester(qtmodeltester):
     model = LayerTableModel(LayerPlan(64, 2, {"block5_conv1"}))
     qtmodeltester.check(model)
@@ -172,13 +180,7 @@ def test_stop_mid_run_keeps_finished_epochs_and_a_new_run_starts(
 ):
     tiny_run(window, book_dataset, tmp_path / "first", head=30, finetune=1)
     window.start_training()
-    qtbot.waitUntil(
-        lambda: (
-            len(window.curves.timeline.phases) == 1
-            and len(window.curves.timeline.phases[0].epoch_x) >= 1
-        ),
-        timeout=RUN_TIMEOUT_MS,
-    )
+    wait_for_first(window, qtbot, "epoch_x")
     window.stop_training()
     qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
     rows = read_history(tmp_path / "first")
@@ -197,13 +199,7 @@ def test_closing_mid_run_stops_at_the_batch_end_and_exits_cleanly(
     tiny_run(window, book_dataset, tmp_path / "run", head=30, finetune=1)
     window.confirm_stop_and_quit = lambda: True
     window.start_training()
-    qtbot.waitUntil(
-        lambda: (
-            bool(window.curves.timeline.phases)
-            and len(window.curves.timeline.phases[0].epoch_x) >= 1
-        ),
-        timeout=RUN_TIMEOUT_MS,
-    )
+    wait_for_first(window, qtbot, "epoch_x")
     thread = window.thread
     window.close()
     assert window.isVisible()  # waits for the batch end, not the GUI thread
@@ -324,13 +320,7 @@ def test_a_training_process_that_dies_gets_a_dialog_and_the_window_recovers(
 ):
     tiny_run(window, book_dataset, tmp_path / "run", head=30, finetune=1)
     window.start_training()
-    qtbot.waitUntil(
-        lambda: (
-            bool(window.curves.timeline.phases)
-            and len(window.curves.timeline.phases[0].batch_x) >= 1
-        ),
-        timeout=RUN_TIMEOUT_MS,
-    )
+    wait_for_first(window, qtbot, "batch_x")
     window.worker.process.process.kill()
     qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
     assert "The training process ended unexpectedly (exit code -9)" in window.last_error.text()
