@@ -179,9 +179,12 @@ def test_stop_mid_run_keeps_finished_epochs_and_a_new_run_starts(
     window, qtbot, book_dataset, tmp_path
 ):
     tiny_run(window, book_dataset, tmp_path / "first", head=30, finetune=1)
-    window.start_training()
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)  # Start
+    assert window.is_running()
     wait_for_first(window, qtbot, "epoch_x")
-    window.stop_training()
+    qtbot.keyClick(window, Qt.Key.Key_Escape)  # Stop
+    assert "Stopping at the end of this batch" in window.progress.format()
     qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
     rows = read_history(tmp_path / "first")
     assert 1 <= len(rows) < 30
