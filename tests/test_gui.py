@@ -164,6 +164,7 @@ def test_a_whole_run_draws_both_phases_and_writes_the_cli_run_folder(
     assert phases[1].epoch_x.view()[0] == 3.0  # one continuous timeline across phases
     assert sorted(p.name for p in out.iterdir()) == [
         "config.json",
+        "dataset_report.json",
         "history.csv",
         "model.keras",
         "test_metrics.json",

@@ -74,5 +74,18 @@ class RunEnded:
     model_path: str | None
 
 
+def quarterly(report: Callable[[str], None], what: str) -> Callable[[int, int], None]:
+    """A progress callback `(done, total)` that reports "what: done/total…" at each quarter."""
+    reported = [0]
+
+    def progress(done: int, total: int) -> None:
+        quarter = 4 * done // max(total, 1)
+        if quarter > reported[0]:
+            reported[0] = quarter
+            report(f"{what}: {done:,}/{total:,}…")
+
+    return progress
+
+
 Event = Status | RunStarted | PhaseStarted | BatchEnded | EpochEnded | PhaseEnded | RunEnded
 Listener = Callable[[Event], None]

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ftgui.core.config import PhaseConfig
+from ftgui.core.events import quarterly
 from ftgui.core.vgg16 import layer_names, vgg16_layers
 
 if TYPE_CHECKING:
@@ -290,17 +291,11 @@ class FeatureCache:
         validation = allocate((n_val, *shape), self.budget, used, self.folder, f"{name}_val")
         label = layer_names()[level - 1]
         total = n_train + n_val
-        reported = [0]  # quarters of the work reported so far
-
-        def progress(done: int, offset: int) -> None:
-            quarter = 4 * (done + offset) // total
-            if quarter > reported[0]:
-                reported[0] = quarter
-                report(f"Computing {label} outputs once: {done + offset:,}/{total:,} images…")
+        progress = quarterly(report, f"Computing {label} outputs once (images)")
 
         for batches, out, offset in ((train_batches, train, 0), (val_batches, validation, n_train)):
             done = compute_features(
-                fn, batches, out, should_stop, lambda n, o=offset: progress(n, o)
+                fn, batches, out, should_stop, lambda n, o=offset: progress(n + o, total)
             )
             if not done:
                 return None

@@ -21,12 +21,14 @@ from ftgui.core.events import (
     RunEnded,
     RunStarted,
     Status,
+    quarterly,
 )
 from ftgui.core.layer_plan import LayerPlan
 from ftgui.core.paths import new_run_dir
 from ftgui.core.pipeline import make_dataset, shuffled_order, steps_for
 from ftgui.core.run_folder import RunFolder
 from ftgui.core.sample import ensure_sample_dataset
+from ftgui.core.scan import scan_dataset
 
 
 def resolve_dataset(config: RunConfig) -> Dataset:
@@ -76,6 +78,10 @@ class PhaseRunner:
         dataset = resolve_dataset(config)
         folder = RunFolder(config.out_dir or new_run_dir())
         folder.check_free()
+        report = scan_dataset(
+            dataset, quarterly(lambda text: listener(Status(text)), "Checking images")
+        )
+        listener(Status(report.summary()))
 
         listener(Status("Loading TensorFlow…"))
         from ftgui.core.device import setup_devices
@@ -106,6 +112,7 @@ class PhaseRunner:
                 config.seed,
             )
         start_run_folder(folder, config)
+        report.save(folder.path)
         listener(
             RunStarted(
                 str(folder.path),

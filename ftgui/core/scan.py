@@ -1,0 +1,156 @@
+"""Check every image before training: skip what cannot be decoded, and report what was found.
+
+`image_dataset_from_directory`-style pipelines die mid-epoch on a zero-byte or truncated file
+("Input is empty", keras#15047). Each file is opened with Pillow, verified and fully decoded once;
+verdicts are cached by path, size and modification time, so rescanning an unchanged folder is
+near-instant. TensorFlow's decoder reads every accepted format (grayscale, RGBA, palette and CMYK
+included) straight to RGB.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ftgui.core.dataset import SPLITS, Dataset, Split
+from ftgui.core.errors import UserError
+from ftgui.core.paths import ftgui_home
+
+ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "GIF", "BMP", "WEBP", "MPO"})
+MIN_IMAGES_PER_CLASS = 10
+IMBALANCE_RATIO = 3.0
+REPORT_FILE = "dataset_report.json"
+
+
+@dataclass
+class ScanReport:
+    root: str
+    class_names: list[str]
+    counts: dict[str, list[int]] = field(default_factory=dict)  # split -> usable per class
+    skipped: list[dict[str, str]] = field(default_factory=list)  # {"path", "reason"}
+    warnings: list[str] = field(default_factory=list)
+    checked: int = 0  # files decoded now (the rest came from the cache)
+
+    def summary(self) -> str:
+        usable = sum(sum(c) for c in self.counts.values())
+        text = f"Dataset checked: {usable:,} usable images"
+        if self.skipped:
+            text += f", {len(self.skipped)} skipped (listed in {REPORT_FILE})"
+        return text + "".join(f"; {w}" for w in self.warnings)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "root": self.root,
+            "class_names": self.class_names,
+            "counts": self.counts,
+            "skipped": self.skipped,
+            "warnings": self.warnings,
+        }
+
+    def save(self, folder: Path) -> None:
+        text = json.dumps(self.to_json(), indent=2, ensure_ascii=False)
+        (folder / REPORT_FILE).write_text(text + "\n", encoding="utf-8")
+
+
+def check_image(path: str) -> str | None:
+    """Why this file cannot be used, or None when Pillow decodes it fully."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        if os.path.getsize(path) == 0:
+            return "empty file"
+        with Image.open(path) as image:
+            kind = image.format
+            image.verify()
+        if kind not in ACCEPTED_FORMATS:
+            return f"unsupported format {kind}"
+        with Image.open(path) as image:
+            image.load()
+    except UnidentifiedImageError:
+        return "not an image"
+    except (OSError, SyntaxError, ValueError) as exc:  # truncated or corrupt data
+        return f"truncated or corrupt ({' '.join(str(exc).split())[:80]})"
+    return None
+
+
+def scan_dataset(
+    dataset: Dataset, progress: Callable[[int, int], None] | None = None
+) -> ScanReport:
+    """Decode-check every file, drop unusable ones from `dataset` in place, and report."""
+    cache_path = ftgui_home() / "scan_cache.json"
+    cache = _load_cache(cache_path)
+    report = ScanReport(str(dataset.root), list(dataset.class_names))
+    splits = [(name, getattr(dataset, name)) for name in SPLITS]
+    total = sum(len(split) for _, split in splits)
+    done = 0
+    for name, split in splits:
+        kept = Split()
+        for path, label in zip(split.files, split.labels, strict=True):
+            reason = _cached_verdict(cache, path, report)
+            if reason:
+                report.skipped.append({"path": path, "reason": reason})
+            else:
+                kept.files.append(path)
+                kept.labels.append(label)
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        setattr(dataset, name, kept)
+        if len(split):
+            report.counts[name] = kept.counts(dataset.num_classes)
+    _save_cache(cache_path, cache)
+    _check_usable(dataset, report)
+    return report
+
+
+def _cached_verdict(cache: dict[str, list[Any]], path: str, report: ScanReport) -> str | None:
+    stat = os.stat(path)
+    entry = cache.get(path)
+    if entry and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
+        return entry[2]
+    reason = check_image(path)
+    report.checked += 1
+    cache[path] = [stat.st_size, stat.st_mtime_ns, reason]
+    return reason
+
+
+def _check_usable(dataset: Dataset, report: ScanReport) -> None:
+    names = dataset.class_names
+    train = report.counts.get("train", [0] * len(names))
+    for name, count in zip(names, train, strict=True):
+        if count == 0:
+            raise UserError(
+                f"No usable training image of class '{name}' in {dataset.root} (every file was "
+                f"skipped; see the dataset report); add images of that class."
+            )
+        if count < MIN_IMAGES_PER_CLASS:
+            report.warnings.append(f"class '{name}' has only {count} training images")
+    if max(train) > IMBALANCE_RATIO * min(train):
+        report.warnings.append(
+            f"classes are imbalanced ({max(train)} vs {min(train)} training images)"
+        )
+    for name, count in zip(names, report.counts.get("validation", []), strict=True):
+        if count == 0:
+            report.warnings.append(f"class '{name}' has no validation images")
+
+
+def _load_cache(path: Path) -> dict[str, list[Any]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _save_cache(path: Path, cache: dict[str, list[Any]]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        partial.write_text(json.dumps(cache), encoding="utf-8")
+        partial.replace(path)
+    except OSError:  # a cache that cannot be written only costs time next run
+        pass
