@@ -6,7 +6,10 @@ import sys
 
 from ftgui.args import OneLineParser, add_run_arguments
 
-COMMANDS = {"train": "run the phases headless and write a run folder (see: train --help)"}
+COMMANDS = {
+    "train": "run the phases headless and write a run folder (see: train --help)",
+    "import-kaggle": "copy Kaggle's Dogs vs Cats train.zip into the book's layout",
+}
 
 
 def gui_parser() -> OneLineParser:
@@ -28,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
         from ftgui.cli import train_main
 
         return train_main(argv[1:])
+    if argv and argv[0] == "import-kaggle":
+        from ftgui.import_cli import import_main
+
+        return import_main(argv[1:])
     args = gui_parser().parse_args(argv)
     from ftgui.gui.launch import launch
 

@@ -138,3 +138,14 @@ def test_ctrl_c_stops_at_the_batch_end_keeps_finished_epochs_and_exits_130(book_
     rows = read_history(out)
     assert 1 <= len(rows) < 50
     assert (out / "model.keras").exists()
+
+
+def test_paths_with_spaces_and_non_ascii_names_work(tmp_path):
+    from tests.images import make_book_dataset
+
+    data = make_book_dataset(tmp_path / "my photos ü", ("chats noirs", "chiens é"), (6, 3, 0))
+    out = tmp_path / "runs ä" / "first run"
+    result = ftgui("train", "--data", str(data), *TINY_RUN, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert len(read_history(out)) == 3
+    assert RunConfig.load(out / "config.json").data_dir == str(data)

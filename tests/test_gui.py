@@ -330,3 +330,33 @@ def test_a_training_process_that_dies_gets_a_dialog_and_the_window_recovers(
     assert "The training process ended unexpectedly (exit code -9)" in window.last_error.text()
     window.last_error.accept()
     assert window.start_button.isEnabled()
+
+
+def test_file_import_fills_in_the_imported_dataset(window, tmp_path):
+    import zipfile
+
+    from PIL import Image
+
+    archive = tmp_path / "train.zip"
+    image = tmp_path / "x.jpg"
+    Image.new("RGB", (16, 16), "white").save(image)
+    with zipfile.ZipFile(archive, "w") as zf:
+        for n in range(2000):
+            for animal in ("cat", "dog"):
+                zf.write(image, f"train/{animal}.{n}.jpg")
+    assert window.import_kaggle(str(archive), str(tmp_path / "dogs-vs-cats"))
+    assert window.settings_panel.data_edit.text() == str(tmp_path / "dogs-vs-cats")
+    assert "2000 train, 1000 validation, 1000 test" in window.settings_panel.data_reason.text()
+
+
+def test_skipped_files_are_listed_in_a_dialog_when_a_run_starts(
+    window, qtbot, book_dataset, tmp_path
+):
+    (book_dataset / "train" / "cats" / "broken.jpg").write_bytes(b"")
+    tiny_run(window, book_dataset, tmp_path / "run", head=1, finetune=1)
+    window.start_training()
+    qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
+    box = window.dataset_report_box
+    assert box.text().startswith("1 files cannot be used and were skipped")
+    assert box.detailedText() == f"{book_dataset / 'train' / 'cats' / 'broken.jpg'}: empty file"
+    box.accept()

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QProgressBar,
+    QProgressDialog,
     QPushButton,
     QSplitter,
     QTableView,
@@ -39,9 +40,11 @@ from ftgui.core.events import (
     RunStarted,
     Status,
 )
+from ftgui.core.kaggle import import_dogs_vs_cats
 from ftgui.core.layer_plan import LayerPlan
 from ftgui.core.run_folder import CONFIG_FILE, read_history
 from ftgui.core.sample import apply_sample_defaults
+from ftgui.core.scan import REPORT_FILE
 from ftgui.core.vgg16 import layer_names
 from ftgui.gui.curves import CurvesWidget
 from ftgui.gui.layer_table import LayerTableModel
@@ -161,6 +164,9 @@ class MainWindow(QMainWindow):
             QKeySequence.StandardKey.Save,
         )
         self.open_run_action = self._action(file_menu, "Open &run folder…", self.open_run_dialog)
+        self.import_action = self._action(
+            file_menu, "&Import Dogs vs Cats train.zip…", self.import_kaggle_dialog
+        )
         self.recent_menu = file_menu.addMenu("Recent")
         file_menu.addSeparator()
         self._action(file_menu, "&Export plots as PNG…", self.export_plots_dialog)
@@ -346,6 +352,33 @@ class MainWindow(QMainWindow):
         self._run_clock = time.perf_counter()
         self.progress.setRange(0, max(sum(e * s for e, s in self._progress_plan), 1))
         self.progress.setValue(0)
+        self.show_dataset_report(Path(event.run_dir) / REPORT_FILE)
+
+    def show_dataset_report(self, path: Path) -> None:
+        """When the scan skipped files or has warnings, list them in a non-blocking dialog."""
+        try:
+            report = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        skipped, warnings = report.get("skipped", []), report.get("warnings", [])
+        if not skipped and not warnings:
+            return
+        text = f"{len(skipped)} files cannot be used and were skipped; training goes on."
+        if warnings:
+            text += " Also: " + "; ".join(warnings) + "."
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "ftgui: dataset report",
+            text,
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setDetailedText(
+            "\n".join(f"{r['path']}: {r['reason']}" for r in skipped) or "\n".join(warnings)
+        )
+        box.setModal(False)
+        self.dataset_report_box = box
+        box.show()
 
     def _phase_started(self, event: PhaseStarted) -> None:
         self._phase_index = event.phase
@@ -428,6 +461,7 @@ class MainWindow(QMainWindow):
             self.book_button,
             self.open_config_action,
             self.open_run_action,
+            self.import_action,
         ):
             widget.setEnabled(not running)
         self.stop_button.setEnabled(running)
@@ -509,6 +543,37 @@ class MainWindow(QMainWindow):
         self.curves.redraw_if_dirty()
         self.folder_label.setText(f"Showing run: {folder}")
         self._remember(folder)
+        return True
+
+    def import_kaggle_dialog(self) -> None:
+        archive, _ = QFileDialog.getOpenFileName(
+            self, "Kaggle's Dogs vs Cats train.zip", "", "Zip archives (*.zip)"
+        )
+        if archive:
+            out = QFileDialog.getExistingDirectory(self, "An empty folder for the dataset")
+            if out:
+                self.import_kaggle(archive, out)
+
+    def import_kaggle(self, archive: str, out: str) -> bool:
+        """The book's 1000 / 500 / 500 split per class, then use it as the dataset."""
+        progress = QProgressDialog("Importing Dogs vs Cats…", "", 0, 100, self)
+        progress.setCancelButton(None)
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+
+        def step(done: int, total: int) -> None:
+            progress.setMaximum(total)
+            progress.setValue(done)
+
+        try:
+            import_dogs_vs_cats(archive, out, progress=step)
+        except UserError as exc:
+            self.show_error(str(exc))
+            return False
+        finally:
+            progress.close()
+        self.settings_panel.sample = False
+        self.settings_panel.data_edit.setText(out)
+        self.settings_panel.check_dataset()
         return True
 
     def export_plots_dialog(self) -> None:
