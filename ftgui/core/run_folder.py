@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import math
 from pathlib import Path
@@ -79,12 +80,25 @@ class RunFolder:
         row = [phase + 1, phase_name, epoch + 1]
         row += [_number(logs.get(key)) for key in HISTORY_FIELDS[3:7]]
         row.append(f"{seconds:.3f}")
-        with open(self.history_path, "a", newline="", encoding="utf-8") as f:
-            csv.writer(f).writerow(row)
+        try:
+            with open(self.history_path, "a", newline="", encoding="utf-8") as f:
+                csv.writer(f).writerow(row)
+        except OSError as exc:
+            raise UserError(write_failure(self.history_path, exc)) from None
 
     def write_test_metrics(self, metrics: dict[str, float]) -> None:
         text = json.dumps({"loss": metrics["loss"], "accuracy": metrics["accuracy"]}, indent=2)
         (self.path / TEST_METRICS_FILE).write_text(text + "\n", encoding="utf-8")
+
+
+def write_failure(path: Path, exc: OSError) -> str:
+    """One sentence for a failed write into the run folder (a full disk above all)."""
+    if exc.errno == errno.ENOSPC:
+        return (
+            f"The disk holding {path.parent} is full; free some space and start again "
+            f"(every finished epoch is in history.csv)."
+        )
+    return f"Cannot write {path} ({exc.strerror or exc}); check the folder's permissions."
 
 
 def read_history(path: str | Path) -> list[dict[str, float | int | str]]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ from ftgui.core.events import (
 from ftgui.core.layer_plan import LayerPlan
 from ftgui.core.paths import new_run_dir
 from ftgui.core.pipeline import make_dataset, shuffled_order, steps_for
-from ftgui.core.run_folder import RunFolder
+from ftgui.core.run_folder import RunFolder, write_failure
 from ftgui.core.sample import ensure_sample_dataset
 from ftgui.core.scan import scan_dataset
 
@@ -170,14 +172,15 @@ class PhaseRunner:
             len(images.dataset.train),
             len(images.dataset.validation),
         )
-        features = self.cache.features_for(
-            index,
-            phase,
-            self.model,
-            sources,
-            lambda text: self.listener(Status(text)),
-            self.stop.is_set,
-        )
+        with tensorflow_errors("computing the frozen layers' outputs"):
+            features = self.cache.features_for(
+                index,
+                phase,
+                self.model,
+                sources,
+                lambda text: self.listener(Status(text)),
+                self.stop.is_set,
+            )
         if features is None:  # stopped while computing them
             return
         from ftgui.core.feature_cache import cached_dataset, tail_model
@@ -207,9 +210,9 @@ class PhaseRunner:
         if not stopped and len(dataset.test):
             listener(Status("Evaluating the test split…"))
             test = make_dataset(dataset.test, config.image_size, config.batch_size, binary)
-            test_metrics = {
-                k: float(v) for k, v in model.evaluate(test, verbose=0, return_dict=True).items()
-            }
+            with tensorflow_errors("evaluating the test split"):
+                metrics = model.evaluate(test, verbose=0, return_dict=True)
+            test_metrics = {k: float(v) for k, v in metrics.items()}
             folder.write_test_metrics(test_metrics)
         model_path = str(folder.model_path) if folder.model_path.exists() else None
         ended = RunEnded(str(folder.path), stopped, test_metrics, model_path)
@@ -257,9 +260,7 @@ DECODE_ERRORS = ("Unknown image file format", "Input is empty", "Invalid JPEG", 
 
 
 def _fit(model: Any, train: Any, validation: Any, epochs: int, bridge: Any) -> None:
-    import tensorflow as tf
-
-    try:
+    with tensorflow_errors("training"):
         model.fit(
             train,
             validation_data=validation,
@@ -268,25 +269,31 @@ def _fit(model: Any, train: Any, validation: Any, epochs: int, bridge: Any) -> N
             verbose=0,
             shuffle=False,
         )  # the tf.data pipeline shuffles, seeded
+
+
+@contextlib.contextmanager
+def tensorflow_errors(doing: str) -> Iterator[None]:
+    """Turn TensorFlow's errors about memory and image files into one-sentence UserErrors."""
+    import tensorflow as tf
+
+    try:
+        yield
     except tf.errors.ResourceExhaustedError:
         raise UserError(
-            "Out of memory while training; use a smaller batch size or image size."
+            f"Out of memory while {doing}; use a smaller batch size or image size."
         ) from None
     except tf.errors.NotFoundError as exc:
-        raise UserError(f"An image file disappeared during training ({exc.message}).") from None
+        raise UserError(
+            f"An image file disappeared while {doing} ({exc.message.splitlines()[0]}); put the "
+            f"dataset folder back and start again (finished epochs are kept)."
+        ) from None
     except tf.errors.InvalidArgumentError as exc:
-        decode = next(
-            (
-                line
-                for line in exc.message.splitlines()
-                if any(word in line for word in DECODE_ERRORS)
-            ),
-            None,
-        )
+        lines = exc.message.splitlines()
+        decode = next((line for line in lines if any(w in line for w in DECODE_ERRORS)), None)
         if decode is None:
             raise
         raise UserError(
-            f"An image could not be decoded during training ({decode.strip()}); "
+            f"An image could not be decoded while {doing} ({decode.strip()}); "
             f"remove or replace that file."
         ) from None
 
@@ -295,7 +302,7 @@ def _save(model: Any, path: Path) -> None:
     try:
         model.save(path)
     except OSError as exc:
-        raise UserError(f"Cannot write the model to {path} ({exc.strerror}).") from None
+        raise UserError(write_failure(path, exc)) from None
 
 
 def _bridge(
