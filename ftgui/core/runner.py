@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ftgui.core.config import PhaseConfig, RunConfig
+from ftgui.core.config import WEIGHT_CHOICES, PhaseConfig, RunConfig
 from ftgui.core.dataset import Dataset, find_dataset
 from ftgui.core.errors import UserError
 from ftgui.core.events import (
@@ -40,7 +40,7 @@ def resolve_dataset(config: RunConfig) -> Dataset:
 
 
 def check_weights_choice(weights: str) -> None:
-    if weights not in ("imagenet", "none") and not Path(weights).expanduser().is_file():
+    if weights not in WEIGHT_CHOICES and not Path(weights).expanduser().is_file():
         raise UserError(
             f"Weights '{weights}' is neither imagenet, none nor an existing file; check the path."
         )

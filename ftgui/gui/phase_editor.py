@@ -72,7 +72,8 @@ class PhaseEditor(QGroupBox):
         """Show `phases` (the list is edited in place)."""
         self._loading = True
         self.phases = phases
-        self._bad_rates = {k: v for k, v in self._bad_rates.items() if k in map(id, phases)}
+        ids = {id(phase) for phase in phases}
+        self._bad_rates = {k: v for k, v in self._bad_rates.items() if k in ids}
         self.table.setRowCount(len(phases))
         for row, phase in enumerate(phases):
             self._fill_row(row, phase)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ftgui.core.config import MAX_IMAGE_SIZE, RunConfig
+from ftgui.core.config import MAX_IMAGE_SIZE, WEIGHT_CHOICES, RunConfig
 from ftgui.core.dataset import Dataset, find_dataset
 from ftgui.core.errors import UserError
 from ftgui.core.model import imagenet_cache_path
@@ -28,7 +28,7 @@ from ftgui.core.run_folder import RunFolder
 from ftgui.core.sample import sample_dir
 from ftgui.core.vgg16 import MIN_IMAGE_SIZE
 
-WEIGHT_CHOICES = (("imagenet", "ImageNet"), ("file", "File…"), ("none", "Random init"))
+WEIGHT_LABELS = (("imagenet", "ImageNet"), ("file", "File…"), ("none", "Random init"))
 SAMPLE_TEXT = "✓ Sample: scikit-learn's handwritten digits, 10 classes, 1,797 images (no download)"
 OK_STYLE = "color: #2b7a3d;"
 BAD_STYLE = "color: #c0392b;"
@@ -77,7 +77,7 @@ class SettingsPanel(QGroupBox):
         self.sample_button.setToolTip("scikit-learn's handwritten digits: no download, 32 px")
         self.data_reason = ReasonLabel()
         self.weights_combo = QComboBox()
-        for key, label in WEIGHT_CHOICES:
+        for key, label in WEIGHT_LABELS:
             self.weights_combo.addItem(label, key)
         self.weights_edit = QLineEdit(placeholderText=".h5 or .weights.h5 of the VGG16 conv base")
         self.weights_reason = ReasonLabel()
@@ -163,7 +163,7 @@ class SettingsPanel(QGroupBox):
     def _fill(self, config: RunConfig) -> None:
         self.sample = config.sample
         self.data_edit.setText(str(sample_dir()) if config.sample else (config.data_dir or ""))
-        key = config.weights if config.weights in ("imagenet", "none") else "file"
+        key = config.weights if config.weights in WEIGHT_CHOICES else "file"
         self.weights_combo.setCurrentIndex(self.weights_combo.findData(key))
         self.weights_edit.setText(config.weights if key == "file" else "")
         self.image_size.setValue(config.image_size)

@@ -88,6 +88,3 @@ class Timeline:
         start = self.phases[-1].start + self.phases[-1].epochs if self.phases else 0.0
         self.phases.append(PhaseSeries(name, start, max(epochs, 0)))
         return self.phases[-1]
-
-    def points(self) -> int:
-        return sum(len(p.batch_x) + len(p.epoch_x) for p in self.phases)
