@@ -125,6 +125,42 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+RESUME_MAY_CHANGE = ("cache_features", "cache_budget_mb", "xla", "distribute")
+
+
+def add_resume_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue a stopped or killed run from its last finished epoch, with the run's "
+        "own config.json (only the speed flags --no-cache, --cache-budget-mb, --xla and "
+        "--distribute may change)",
+    )
+
+
+def resume_config_from_args(args: argparse.Namespace) -> RunConfig:
+    """The resumed run's own configuration, with any speed flags given applied."""
+    from ftgui.core.resume import load_run_config
+
+    changed = [
+        name
+        for name, value in vars(args).items()
+        if value is not None and name not in (*RESUME_MAY_CHANGE, "resume")
+    ]
+    if changed:
+        flag = "--" + changed[0].replace("_", "-")
+        raise UserError(
+            f"--resume continues a run with its own config.json, so {flag} cannot change it; "
+            f"drop {flag}, or start a new run with --config RUN_DIR/config.json."
+        )
+    config = load_run_config(args.resume)
+    for name in RESUME_MAY_CHANGE:
+        value = getattr(args, name)
+        if value is not None:
+            setattr(config, name, value)
+    return config
+
+
 def config_from_args(args: argparse.Namespace) -> RunConfig:
     """Start from --config (or the book's defaults), then apply every flag that was given."""
     config = RunConfig.load(args.config) if args.config else RunConfig()

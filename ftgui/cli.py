@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import sys
 import threading
 import traceback
 from typing import TextIO
 
-from ftgui.args import OneLineParser, add_run_arguments, config_from_args
+from ftgui.args import (
+    OneLineParser,
+    add_resume_argument,
+    add_run_arguments,
+    config_from_args,
+    resume_config_from_args,
+)
 from ftgui.core.errors import UserError
 from ftgui.core.events import (
     BatchEnded,
@@ -33,6 +40,7 @@ def train_parser() -> OneLineParser:
         "stops at the end of the batch and keeps every finished epoch).",
     )
     add_run_arguments(parser)
+    add_resume_argument(parser)
     return parser
 
 
@@ -64,14 +72,17 @@ class ProgressPrinter:
                 f"{event.steps_per_epoch} {_metrics(event.logs)}\x1b[K"
             )
             self.out.flush()
-        elif isinstance(event, EpochEnded):
+        elif isinstance(event, EpochEnded) and not event.replayed:
             self._line(
                 f"  {self._phase_label(event.phase)} epoch {event.epoch + 1}/{event.epochs}"
                 f"  {_metrics(event.logs)}  {event.seconds:.1f}s"
             )
         elif isinstance(event, RunEnded):
             if event.stopped:
-                self._line("Stopped: every finished epoch is kept.")
+                self._line(
+                    f"Stopped: every finished epoch is kept; continue with "
+                    f"`python main.py train --resume {shlex.quote(event.run_dir)}`."
+                )
             if event.test_metrics:
                 self._line(f"Test: {_metrics(event.test_metrics)}")
             if event.model_path:
@@ -115,8 +126,9 @@ def train_main(argv: list[str]) -> int:
     try:
         from ftgui.core.runner import run
 
-        config = config_from_args(args)
-        ended = run(config, ProgressPrinter(sys.stdout), stop)
+        resume = args.resume is not None
+        config = resume_config_from_args(args) if resume else config_from_args(args)
+        ended = run(config, ProgressPrinter(sys.stdout), stop, resume)
         return EXIT_INTERRUPTED if ended.stopped else EXIT_OK
     except UserError as exc:
         sys.stderr.write(f"ftgui: error: {exc}\n")

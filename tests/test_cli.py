@@ -134,7 +134,8 @@ def test_ctrl_c_stops_at_the_batch_end_keeps_finished_epochs_and_exits_130(book_
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
     assert "Stopping at the end of this batch" in stderr and "Traceback" not in stderr
-    assert "Stopped: every finished epoch is kept." in stdout
+    resume = f"continue with `python main.py train --resume {out}`"
+    assert f"Stopped: every finished epoch is kept; {resume}" in stdout
     rows = read_history(out)
     assert 1 <= len(rows) < 50
     assert (out / "model.keras").exists()

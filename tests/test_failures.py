@@ -51,3 +51,39 @@ def test_a_full_disk_is_one_sentence_and_history_so_far_stays(book_dataset, tmp_
         run(_config(book_dataset, tmp_path / "run"), lambda e: None)
     monkeypatch.undo()
     assert len(read_history(tmp_path / "run")) == 1
+
+
+def test_a_full_disk_while_checkpointing_is_one_sentence(book_dataset, tmp_path, monkeypatch):
+    from ftgui.core import checkpoint
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(checkpoint.np, "savez", no_space)
+    with pytest.raises(UserError, match=f"The disk holding {tmp_path / 'run'} is full"):
+        run(_config(book_dataset, tmp_path / "run"), lambda e: None)
+    monkeypatch.undo()
+    assert not list((tmp_path / "run").glob(".*partial*"))  # no half-written file left behind
+
+
+def test_out_of_memory_is_one_sentence_and_the_run_can_start_again(
+    book_dataset, tmp_path, monkeypatch
+):
+    import keras
+    import tensorflow as tf
+
+    from ftgui.core.resume import load_run_config
+
+    def exhausted(self, *args, **kwargs):
+        raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor")
+
+    monkeypatch.setattr(keras.Model, "fit", exhausted)
+    with pytest.raises(
+        UserError,
+        match=r"^Out of memory while training; use a smaller batch size or image size\.$",
+    ):
+        run(_config(book_dataset, tmp_path / "run"), lambda e: None)
+    monkeypatch.undo()
+    ended = run(load_run_config(tmp_path / "run"), lambda e: None, resume=True)
+    assert not ended.stopped
+    assert len(read_history(tmp_path / "run")) == 4

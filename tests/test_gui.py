@@ -163,6 +163,8 @@ def test_a_whole_run_draws_both_phases_and_writes_the_cli_run_folder(
     assert [len(p.epoch_x) for p in phases] == [2, 2]
     assert phases[1].epoch_x.view()[0] == 3.0  # one continuous timeline across phases
     assert sorted(p.name for p in out.iterdir()) == [
+        "best_1_train-classifier.keras",
+        "best_2_fine-tune.keras",
         "config.json",
         "dataset_report.json",
         "history.csv",
@@ -176,10 +178,11 @@ def test_a_whole_run_draws_both_phases_and_writes_the_cli_run_folder(
     assert window.device_label.text() == "CPU only"
 
 
-def test_stop_mid_run_keeps_finished_epochs_and_a_new_run_starts(
+def test_stop_keeps_finished_epochs_and_file_resume_continues_the_run(
     window, qtbot, book_dataset, tmp_path
 ):
-    tiny_run(window, book_dataset, tmp_path / "first", head=30, finetune=1)
+    run_dir = tmp_path / "run"
+    tiny_run(window, book_dataset, run_dir, head=20, finetune=1)
     window.activateWindow()
     qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)  # Start
     assert window.is_running()
@@ -187,14 +190,23 @@ def test_stop_mid_run_keeps_finished_epochs_and_a_new_run_starts(
     qtbot.keyClick(window, Qt.Key.Key_Escape)  # Stop
     assert "Stopping at the end of this batch" in window.progress.format()
     qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
-    rows = read_history(tmp_path / "first")
-    assert 1 <= len(rows) < 30
-    assert "Stopped" in window.progress.format()
-    window.settings_panel.out_edit.setText(str(tmp_path / "second"))
-    window.phase_editor.table.cellWidget(0, 1).setValue(1)
-    window.start_training()
+    assert 1 <= len(read_history(run_dir)) < 20
+    assert "Stopped: every finished epoch is kept (File → Resume run…" in window.progress.format()
+    window.curves.clear()
+
+    assert window.resume_run(str(run_dir))  # a new training process takes over
+    assert window.is_running()
     qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
-    assert len(read_history(tmp_path / "second")) == 2
+    rows = read_history(run_dir)
+    assert [(r["phase"], r["epoch"]) for r in rows] == [(1, e) for e in range(1, 21)] + [(2, 1)]
+    assert [len(p.epoch_x) for p in window.curves.timeline.phases] == [20, 1]  # redrawn
+    assert window.progress.format().startswith("Finished")
+    assert window.settings_panel.out_edit.text() == ""  # Start now makes a new run
+
+    assert not window.resume_run(str(run_dir))
+    assert "already finished every phase" in window.last_error.text()
+    window.last_error.accept()
+    assert window.start_button.isEnabled()
 
 
 def test_closing_mid_run_stops_at_the_batch_end_and_exits_cleanly(

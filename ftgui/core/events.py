@@ -57,6 +57,7 @@ class EpochEnded:
     epochs: int
     logs: dict[str, float] = field(default_factory=dict)  # loss, accuracy, val_loss, val_accuracy
     seconds: float = 0.0
+    replayed: bool = False  # finished before a resume, sent again from history.csv
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     import keras
     import tensorflow as tf
 
+    from ftgui.core.pipeline import EpochOrder
+
 
 EXTRACT_BATCH = 64  # images per step when computing frozen outputs (inference only)
 
@@ -189,7 +191,7 @@ def cached_dataset(
     labels: Sequence[int],
     batch_size: int,
     binary: bool,
-    order: tf.data.Dataset | None = None,
+    order: EpochOrder | None = None,
 ) -> tf.data.Dataset:
     """Batches of (features, labels) in `order`, as `pipeline.make_dataset` batches the images."""
     import tensorflow as tf
@@ -199,7 +201,7 @@ def cached_dataset(
         if binary
         else np.asarray(labels, dtype=np.int32)
     )
-    indices = order if order is not None else tf.data.Dataset.range(len(features))
+    indices = order.dataset if order is not None else tf.data.Dataset.range(len(features))
 
     def gather(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.asarray(features[batch], dtype=np.float32), targets[batch]

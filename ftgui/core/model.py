@@ -93,6 +93,23 @@ def load_base_weights(base: keras.Model, path: Path) -> None:
         )
 
 
+def load_saved_weights(model: keras.Model, path: Path) -> None:
+    """Load the weights of a model ftgui saved (a resumed run's model.keras) into `model`.
+
+    Only arrays are read: the architecture is rebuilt from config.json, never deserialised
+    from the file, so nothing in it can run code.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.load_weights(str(path))
+    except Exception as exc:
+        raise UserError(
+            f"{path} does not fit this run's configuration or is damaged ({_short(exc)}); "
+            f"start a new run with --config {path.parent / 'config.json'}."
+        ) from None
+
+
 def augmentation_layers(seed: int) -> keras.Sequential:
     """The book's ImageDataGenerator settings as Keras layers (active in training only)."""
     import keras

@@ -15,15 +15,35 @@ def steps_for(split: Split, batch_size: int) -> int:
     return math.ceil(len(split) / batch_size)
 
 
-def shuffled_order(count: int, seed: int) -> tf.data.Dataset:
-    """Indices 0…count-1, reshuffled each epoch: one stream shared by every phase of a run.
+class EpochOrder:
+    """Indices 0…count-1 in an order fixed by (seed, epoch number): one stream for every phase.
 
-    Cached and uncached phases read their batches through the same stream, so epoch k of the
-    run sees the same batches whichever way its phase is computed.
+    The runner sets the run's epoch number as each epoch begins, so epoch k of a run sees the
+    same batches whether its phase reads images or cached features, and whether or not the run
+    was stopped and resumed before it (Keras may open extra iterators between epochs; they do
+    not shift the order, as a seed-generator stream would be).
     """
-    import tensorflow as tf
 
-    return tf.data.Dataset.range(count).shuffle(count, seed=seed, reshuffle_each_iteration=True)
+    def __init__(self, count: int, seed: int) -> None:
+        import tensorflow as tf
+
+        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="ftgui_epoch")
+        seed_value = tf.constant(seed, dtype=tf.int64)
+
+        def permutation(_: tf.Tensor) -> tf.Tensor:
+            indices = tf.range(count, dtype=tf.int64)
+            key = tf.stack([seed_value, self.epoch.read_value()])
+            return tf.random.experimental.stateless_shuffle(indices, seed=key)
+
+        self.dataset = (
+            tf.data.Dataset.from_tensors(0)
+            .map(permutation)
+            .unbatch()
+            .apply(tf.data.experimental.assert_cardinality(count))
+        )
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch.assign(epoch)
 
 
 def make_dataset(
@@ -31,7 +51,7 @@ def make_dataset(
     image_size: int,
     batch_size: int,
     binary: bool,
-    order: tf.data.Dataset | None = None,
+    order: EpochOrder | None = None,
 ) -> tf.data.Dataset:
     """Batches of (float32 RGB pixels 0–255, labels) in `order` (default: file order), prefetched.
 
@@ -41,8 +61,7 @@ def make_dataset(
 
     paths = tf.constant(split.files)
     labels = tf.constant(split.labels, dtype=tf.int64)
-    if order is None:
-        order = tf.data.Dataset.range(len(split))
+    indices = order.dataset if order is not None else tf.data.Dataset.range(len(split))
 
     def load(index: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         raw = tf.io.read_file(tf.gather(paths, index))
@@ -55,7 +74,7 @@ def make_dataset(
         return image, tf.cast(label, tf.int32)
 
     return (
-        order.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+        indices.map(load, num_parallel_calls=tf.data.AUTOTUNE)
         .batch(batch_size)
         .prefetch(tf.data.AUTOTUNE)
     )

@@ -8,6 +8,7 @@ import json
 import math
 from pathlib import Path
 
+from ftgui.core.checkpoint import write_atomically
 from ftgui.core.config import RunConfig
 from ftgui.core.errors import UserError
 
@@ -61,6 +62,15 @@ class RunFolder:
             raise UserError(f"Cannot create output folder {self.path} ({exc.strerror}).") from None
         with open(self.history_path, "w", newline="", encoding="utf-8") as f:
             csv.writer(f).writerow(HISTORY_FIELDS)
+
+    def keep_history(self, rows: int) -> None:
+        """Keep the header and the first `rows` epochs of history.csv (dropping an epoch that
+        finished after the last checkpoint, which a resumed run trains again)."""
+        with open(self.history_path, newline="", encoding="utf-8") as f:
+            lines = f.readlines()
+        if len(lines) > rows + 1:
+            kept = "".join(lines[: rows + 1])
+            write_atomically(self.history_path, lambda p: p.write_bytes(kept.encode("utf-8")))
 
     @property
     def history_path(self) -> Path:

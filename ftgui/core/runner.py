@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ftgui.core.checkpoint import CHECKPOINT_FILE, assign_arrays
 from ftgui.core.config import WEIGHT_CHOICES, PhaseConfig, RunConfig
 from ftgui.core.dataset import Dataset, find_dataset
+from ftgui.core.epoch_records import PhaseRecorder, progress_callback, save_model
 from ftgui.core.errors import UserError
 from ftgui.core.events import (
-    BatchEnded,
     EpochEnded,
     Listener,
     PhaseEnded,
@@ -27,8 +27,9 @@ from ftgui.core.events import (
 )
 from ftgui.core.layer_plan import LayerPlan
 from ftgui.core.paths import new_run_dir
-from ftgui.core.pipeline import make_dataset, shuffled_order, steps_for
-from ftgui.core.run_folder import RunFolder, write_failure
+from ftgui.core.pipeline import EpochOrder, make_dataset, steps_for
+from ftgui.core.resume import ResumePoint, plan_resume
+from ftgui.core.run_folder import RunFolder
 from ftgui.core.sample import ensure_sample_dataset
 from ftgui.core.scan import scan_dataset
 
@@ -57,29 +58,41 @@ class PhaseRunner:
     """Runs one configuration; `model` is the Keras model, for tests that inspect it mid-run.
 
     Listener calls happen on the thread that calls `run` (the GUI worker's, or the CLI's main
-    thread); nothing else may touch `model` while `run` is going.
+    thread); nothing else may touch `model` while `run` is going. With `resume`, the run
+    continues in `config.out_dir` from its last checkpoint (see `resume.plan_resume`).
     """
 
     def __init__(
-        self, config: RunConfig, listener: Listener, stop: threading.Event | None = None
+        self,
+        config: RunConfig,
+        listener: Listener,
+        stop: threading.Event | None = None,
+        resume: bool = False,
     ) -> None:
         self.config = config
         self.listener = listener
         self.stop = stop or threading.Event()
+        self.resume = resume
         self.model: Any = None
+        self._optimizer_state: dict | None = None  # restored before the resumed phase trains
 
     def run(self) -> RunEnded:
         """Validate, build, train every phase, evaluate the test split; return the final event.
 
         A set `stop` ends the run at the next batch end: the unfinished epoch is rolled back, so
-        the saved model and history.csv agree. Bad input raises UserError before any training.
+        the saved model, checkpoint and history.csv agree. Bad input raises UserError before
+        any training.
         """
         config, listener, stop = self.config, self.listener, self.stop
         config.validate()
-        check_weights_choice(config.weights)
-        dataset = resolve_dataset(config)
         folder = RunFolder(config.out_dir or new_run_dir())
-        folder.check_free()
+        point = plan_resume(folder, config) if self.resume else ResumePoint(0, 0, None, [])
+        from_saved_model = self.resume and folder.model_path.exists()
+        if not from_saved_model:
+            check_weights_choice(config.weights)
+        dataset = resolve_dataset(config)
+        if not self.resume:
+            folder.check_free()
         report = scan_dataset(
             dataset, quarterly(lambda text: listener(Status(text)), "Checking images")
         )
@@ -92,28 +105,34 @@ class PhaseRunner:
         import keras
 
         from ftgui.core.acceleration import choose_acceleration
-        from ftgui.core.model import build_model, compile_phase
+        from ftgui.core.model import build_model, load_saved_weights
 
         keras.backend.clear_session()
         keras.utils.set_random_seed(config.seed)
         self.acceleration = acceleration = choose_acceleration(config, device)
         binary = dataset.num_classes <= 2
-        order = shuffled_order(len(dataset.train), config.seed)  # one stream for every phase
+        order = EpochOrder(len(dataset.train), config.seed)  # one stream for every phase
         train = make_dataset(dataset.train, config.image_size, config.batch_size, binary, order)
         validation = make_dataset(dataset.validation, config.image_size, config.batch_size, binary)
         steps = steps_for(dataset.train, config.batch_size)
 
-        listener(Status(_building_message(config.weights)))
+        weights = "none" if from_saved_model else config.weights
+        listener(Status(_building_message(weights)))
         with acceleration.strategy.scope():
             model = self.model = build_model(
                 dataset.num_classes,
                 config.image_size,
-                config.weights,
+                weights,
                 config.dropout,
                 config.augment,
                 config.seed,
             )
-        start_run_folder(folder, config)
+            if from_saved_model:
+                load_saved_weights(model, folder.model_path)
+        if self.resume:
+            folder.keep_history(point.run_epochs_done)
+        else:
+            start_run_folder(folder, config)
         report.save(folder.path)
         listener(
             RunStarted(
@@ -124,6 +143,8 @@ class PhaseRunner:
                 _outlines(config, dataset.num_classes, steps),
             )
         )
+        if self.resume:
+            listener(Status(point.describe(config)))
 
         from ftgui.core.feature_cache import FeatureCache
 
@@ -140,27 +161,71 @@ class PhaseRunner:
         try:
             for index, phase in enumerate(config.phases):
                 listener(PhaseStarted(index, phase.name, phase.epochs, steps))
-                with acceleration.strategy.scope():
-                    compile_phase(model, phase, dataset.num_classes, acceleration.xla)
-                bridge = _bridge(index, phase.name, phase.epochs, steps, listener, stop, folder)
-                if phase.epochs > 0 and not stop.is_set():
-                    self._train_phase(index, phase, bridge)
-                stopped = bridge.interrupted or stop.is_set()
-                listener(PhaseEnded(index, bridge.epochs_done, stopped))
-                if bridge.epochs_done:
-                    _save(model, folder.model_path)
+                _replay(point.rows_of(index), index, phase.epochs, listener)
+                if index < point.phase:
+                    listener(PhaseEnded(index, phase.epochs, False))
+                    continue
+                recorder = self._phase_recorder(index, phase, point, folder)
+                first_epoch = sum(p.epochs for p in config.phases[:index])  # of the run
+                callback = progress_callback(
+                    recorder, steps, listener, stop, lambda e, f=first_epoch: order.set_epoch(f + e)
+                )
+                if phase.epochs > recorder.epochs_done and not stop.is_set():
+                    self._train_phase(index, phase, callback)
+                stopped = callback.interrupted or stop.is_set()
+                listener(PhaseEnded(index, recorder.epochs_done, stopped))
+                if recorder.epochs_done:
+                    recorder.flush_best()
+                    save_model(model, folder.model_path)
                 if stopped:
                     break
         finally:
             self.cache.release()
         return self._finish(folder, dataset, binary, stopped)
 
-    def _train_phase(self, index: int, phase: PhaseConfig, bridge: Any) -> None:
+    def _phase_recorder(
+        self, index: int, phase: PhaseConfig, point: ResumePoint, folder: RunFolder
+    ) -> PhaseRecorder:
+        """Compile the phase; when it is the resumed one, put its checkpoint state back."""
+        from ftgui.core.model import compile_phase
+
+        with self.acceleration.strategy.scope():
+            compile_phase(self.model, phase, self.images.dataset.num_classes, self.acceleration.xla)
+        recorder = PhaseRecorder(index, phase.name, phase.epochs, folder, self.model, self.listener)
+        checkpoint = point.checkpoint
+        if checkpoint is not None and index == point.phase:
+            assign_arrays(self.model.trainable_weights, checkpoint.weights, "weights")
+            self._optimizer_state = checkpoint.optimizer
+            recorder.epochs_done, recorder.best = checkpoint.epochs_done, checkpoint.best
+        return recorder
+
+    def _fit(
+        self, model: Any, train: Any, validation: Any, phase: PhaseConfig, callback: Any
+    ) -> None:
+        """Fit from the phase's first unfinished epoch, with the optimizer state restored."""
+        if not model.optimizer.built:  # now, so the stop rollback has a state to go back to
+            with self.acceleration.strategy.scope():
+                model.optimizer.build(model.trainable_variables)
+        if self._optimizer_state is not None:
+            assign_arrays(model.optimizer.variables, self._optimizer_state, "optimizer variables")
+            self._optimizer_state = None
+        with tensorflow_errors("training"):
+            model.fit(
+                train,
+                validation_data=validation,
+                initial_epoch=callback.recorder.epochs_done,
+                epochs=phase.epochs,
+                callbacks=[callback],
+                verbose=0,
+                shuffle=False,
+            )  # the tf.data pipeline shuffles, seeded
+
+    def _train_phase(self, index: int, phase: PhaseConfig, callback: Any) -> None:
         """Fit one phase: on cached frozen-layer outputs when it can, else on the images."""
         config, images = self.config, self.images
         level = self.cache.levels[index]
         if not level:
-            _fit(self.model, images.train, images.validation, phase.epochs, bridge)
+            self._fit(self.model, images.train, images.validation, phase, callback)
             return
         from ftgui.core.feature_cache import EXTRACT_BATCH
 
@@ -202,7 +267,7 @@ class PhaseRunner:
         validation = cached_dataset(
             features.validation, images.dataset.validation.labels, batch, binary
         )
-        _fit(tail, train, validation, phase.epochs, bridge)
+        self._fit(tail, train, validation, phase, callback)
 
     def _finish(self, folder: RunFolder, dataset: Dataset, binary: bool, stopped: bool) -> RunEnded:
         config, listener, model = self.config, self.listener, self.model
@@ -214,6 +279,8 @@ class PhaseRunner:
                 metrics = model.evaluate(test, verbose=0, return_dict=True)
             test_metrics = {k: float(v) for k, v in metrics.items()}
             folder.write_test_metrics(test_metrics)
+        if not stopped:  # finished: nothing left to resume
+            (folder.path / CHECKPOINT_FILE).unlink(missing_ok=True)
         model_path = str(folder.model_path) if folder.model_path.exists() else None
         ended = RunEnded(str(folder.path), stopped, test_metrics, model_path)
         listener(ended)
@@ -229,9 +296,14 @@ class _ImageData:
     order: Any  # the shuffled index stream shared by cached and uncached phases
 
 
-def run(config: RunConfig, listener: Listener, stop: threading.Event | None = None) -> RunEnded:
-    """Run every phase of `config` (see PhaseRunner.run)."""
-    return PhaseRunner(config, listener, stop).run()
+def run(
+    config: RunConfig,
+    listener: Listener,
+    stop: threading.Event | None = None,
+    resume: bool = False,
+) -> RunEnded:
+    """Run every phase of `config`, or continue it with `resume` (see PhaseRunner.run)."""
+    return PhaseRunner(config, listener, stop, resume).run()
 
 
 def _building_message(weights: str) -> str:
@@ -257,18 +329,6 @@ def _outlines(config: RunConfig, num_classes: int, steps: int) -> list[PhaseOutl
 
 
 DECODE_ERRORS = ("Unknown image file format", "Input is empty", "Invalid JPEG", "decode")
-
-
-def _fit(model: Any, train: Any, validation: Any, epochs: int, bridge: Any) -> None:
-    with tensorflow_errors("training"):
-        model.fit(
-            train,
-            validation_data=validation,
-            epochs=epochs,
-            callbacks=[bridge],
-            verbose=0,
-            shuffle=False,
-        )  # the tf.data pipeline shuffles, seeded
 
 
 @contextlib.contextmanager
@@ -298,76 +358,10 @@ def tensorflow_errors(doing: str) -> Iterator[None]:
         ) from None
 
 
-def _save(model: Any, path: Path) -> None:
-    try:
-        model.save(path)
-    except OSError as exc:
-        raise UserError(write_failure(path, exc)) from None
-
-
-def _bridge(
-    phase: int,
-    name: str,
-    epochs: int,
-    steps: int,
-    listener: Listener,
-    stop: threading.Event,
-    folder: RunFolder,
-) -> Any:
-    """A Keras callback forwarding progress as plain events and honouring `stop` at batch ends."""
-    import keras
-
-    class ProgressBridge(keras.callbacks.Callback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.epochs_done = 0
-            self.interrupted = False
-            self._snapshot: list[Any] = []
-            self._epoch = 0
-            self._started = 0.0
-
-        def on_train_begin(self, logs: dict | None = None) -> None:
-            self._take_snapshot()
-
-        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-            self._epoch = epoch
-            self._started = time.perf_counter()
-
-        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-            listener(BatchEnded(phase, self._epoch, batch + 1, steps, _floats(logs)))
-            self._check_stop()
-
-        def on_test_begin(self, logs: dict | None = None) -> None:
-            self._check_stop()
-
-        def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
-            self._check_stop()
-
-        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            if self.interrupted:  # roll the unfinished epoch back: model and history agree
-                for variable, value in zip(
-                    self.model.trainable_weights, self._snapshot, strict=False
-                ):
-                    variable.assign(value)
-                return
-            seconds = time.perf_counter() - self._started
-            values = _floats(logs)
-            folder.append_history(phase, name, epoch, values, seconds)
-            self.epochs_done += 1
-            self._take_snapshot()
-            listener(EpochEnded(phase, epoch, epochs, values, seconds))
-
-        def _check_stop(self) -> None:
-            if stop.is_set():
-                self.interrupted = True
-                self.model.stop_training = True
-                self.model.stop_evaluating = True
-
-        def _take_snapshot(self) -> None:
-            self._snapshot = [v.numpy() for v in self.model.trainable_weights]
-
-    return ProgressBridge()
-
-
-def _floats(logs: dict | None) -> dict[str, float]:
-    return {key: float(value) for key, value in (logs or {}).items()}
+def _replay(rows: list, phase: int, epochs: int, listener: Listener) -> None:
+    """Send a resumed run's finished epochs again (marked replayed), so plots show them."""
+    for row in rows:
+        logs = {k: float(row[k]) for k in ("loss", "accuracy", "val_loss", "val_accuracy")}
+        listener(
+            EpochEnded(phase, int(row["epoch"]) - 1, epochs, logs, float(row["seconds"]), True)
+        )

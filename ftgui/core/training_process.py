@@ -49,12 +49,13 @@ def serve(commands: Any, events: Any, stop: Any) -> None:
         from ftgui.core.device import setup_devices
 
         events.send(Ready(setup_devices()))
-        message = commands.recv()  # a RunConfig as a dict, or None to quit
+        message = commands.recv()  # (a RunConfig as a dict, resume?), or None to quit
         if message is None:
             return
         from ftgui.core.runner import run
 
-        run(RunConfig.from_dict(message), events.send, stop)
+        config, resume = message
+        run(RunConfig.from_dict(config), events.send, stop, resume)
     except UserError as exc:
         events.send(Failed(str(exc)))
     except BaseException as exc:  # the parent shows it; the child ends either way
@@ -82,8 +83,9 @@ class TrainingProcess:
         commands_in.close()  # the child holds these ends now
         events_out.close()
 
-    def start_run(self, config: RunConfig) -> None:
-        self._commands.send(config.to_dict())
+    def start_run(self, config: RunConfig, resume: bool = False) -> None:
+        """Run `config`; with `resume`, continue the run in its out_dir from its checkpoint."""
+        self._commands.send((config.to_dict(), resume))
 
     def request_stop(self) -> None:
         self._stop.set()

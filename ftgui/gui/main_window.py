@@ -42,7 +42,8 @@ from ftgui.core.events import (
 )
 from ftgui.core.kaggle import import_dogs_vs_cats
 from ftgui.core.layer_plan import LayerPlan
-from ftgui.core.run_folder import CONFIG_FILE, read_history
+from ftgui.core.resume import load_run_config, plan_resume
+from ftgui.core.run_folder import CONFIG_FILE, RunFolder, read_history
 from ftgui.core.sample import apply_sample_defaults
 from ftgui.core.scan import REPORT_FILE
 from ftgui.core.vgg16 import layer_names
@@ -71,7 +72,7 @@ class MainWindow(QMainWindow):
         self.last_error: QMessageBox | None = None
         self.num_classes = 2
         self._progress_plan: list[tuple[int, int]] = []  # (epochs, steps) per phase
-        self._run_clock = 0.0
+        self._eta_origin = (0.0, 0)  # (clock, batches done) that the ETA counts from
         self._batches_done = 0
         self._phase_index = 0
 
@@ -164,6 +165,9 @@ class MainWindow(QMainWindow):
             QKeySequence.StandardKey.Save,
         )
         self.open_run_action = self._action(file_menu, "Open &run folder…", self.open_run_dialog)
+        self.resume_action = self._action(
+            file_menu, "Res&ume run…", self.resume_run_dialog, QKeySequence("Ctrl+Shift+R")
+        )
         self.import_action = self._action(
             file_menu, "&Import Dogs vs Cats train.zip…", self.import_kaggle_dialog
         )
@@ -303,12 +307,37 @@ class MainWindow(QMainWindow):
         except UserError as exc:
             self.show_error(str(exc))
             return
+        self._launch(config, resume=False)
+
+    def resume_run_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Resume a stopped or interrupted run")
+        if folder:
+            self.resume_run(folder)
+
+    def resume_run(self, folder: str) -> bool:
+        """Continue a run from its last finished epoch; its curves are drawn again first."""
+        if self.worker is not None:
+            return False
+        try:
+            config = load_run_config(folder)
+            plan_resume(RunFolder(folder), config, arrays=False)
+        except UserError as exc:
+            self.show_error(str(exc))
+            return False
+        shown = copy.deepcopy(config)
+        shown.out_dir = None  # Start afterwards makes a new run, never writes into this one
+        self.load_config(shown)
+        self._remember(folder)
+        self._launch(config, resume=True)
+        return True
+
+    def _launch(self, config: RunConfig, resume: bool) -> None:
         self.curves.clear()
         self._progress_plan = []
         self._batches_done = 0
         self.thread, self.worker = self.standby or self._spawn_worker()
         self.standby = None
-        self.worker.start_run(config)
+        self.worker.start_run(config, resume)
         self._set_running(True)
         self.progress.setRange(0, 0)  # busy until the first phase starts
 
@@ -349,7 +378,7 @@ class MainWindow(QMainWindow):
         self.folder_label.setText(f"Run folder: {event.run_dir}")
         self._progress_plan = [(p.epochs, p.steps_per_epoch) for p in event.phases]
         self.curves.set_extent(sum(max(p.epochs, 1) for p in event.phases))
-        self._run_clock = time.perf_counter()
+        self._eta_origin = (time.perf_counter(), 0)
         self.progress.setRange(0, max(sum(e * s for e, s in self._progress_plan), 1))
         self.progress.setValue(0)
         self.show_dataset_report(Path(event.run_dir) / REPORT_FILE)
@@ -398,11 +427,12 @@ class MainWindow(QMainWindow):
         )
 
     def _eta(self) -> str:
-        elapsed = time.perf_counter() - self._run_clock
-        total = self.progress.maximum()
-        if self._batches_done <= 0 or elapsed <= 0:
+        clock, batches_before = self._eta_origin
+        elapsed = time.perf_counter() - clock
+        done = self._batches_done - batches_before
+        if done <= 0 or elapsed <= 0:
             return "…"
-        seconds = int(elapsed / self._batches_done * (total - self._batches_done))
+        seconds = int(elapsed / done * (self.progress.maximum() - self._batches_done))
         hours, rest = divmod(seconds, 3600)
         return (
             f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
@@ -412,6 +442,12 @@ class MainWindow(QMainWindow):
 
     def _epoch_ended(self, event: EpochEnded) -> None:
         self.curves.add_epoch(event.epoch, event.logs)
+        if event.replayed:  # finished before a resume: count it as done, not as speed
+            done_before = sum(e * s for e, s in self._progress_plan[: event.phase])
+            steps = self._progress_plan[event.phase][1] if self._progress_plan else 0
+            self._batches_done = done_before + (event.epoch + 1) * steps
+            self.progress.setValue(self._batches_done)
+            self._eta_origin = (time.perf_counter(), self._batches_done)
 
     def _phase_ended(self, event: PhaseEnded) -> None:
         if event.stopped:
@@ -421,7 +457,7 @@ class MainWindow(QMainWindow):
 
     def _run_ended(self, event: RunEnded) -> None:
         if event.stopped:
-            text = "Stopped: every finished epoch is kept"
+            text = "Stopped: every finished epoch is kept (File → Resume run… continues it)"
         else:
             text = "Finished"
             self.progress.setValue(self.progress.maximum())
@@ -461,6 +497,7 @@ class MainWindow(QMainWindow):
             self.book_button,
             self.open_config_action,
             self.open_run_action,
+            self.resume_action,
             self.import_action,
         ):
             widget.setEnabled(not running)

@@ -52,9 +52,9 @@ class TrainingWorker(QObject):
             RunEnded: self.run_ended,
         }
 
-    def start_run(self, config: RunConfig) -> None:
-        """Thread-safe: hand the configuration to the waiting child."""
-        self.process.start_run(config)
+    def start_run(self, config: RunConfig, resume: bool = False) -> None:
+        """Thread-safe: hand the configuration to the waiting child (`resume`: continue it)."""
+        self.process.start_run(config, resume)
 
     def request_stop(self) -> None:
         """Thread-safe: the child stops at the next batch end."""

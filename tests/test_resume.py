@@ -1,0 +1,218 @@
+"""Crash safety and resume: checkpoints, best models, `train --resume`, `kill -9`."""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from ftgui.core import epoch_records
+from ftgui.core.checkpoint import CHECKPOINT_FILE, Best, Checkpoint, best_model_name
+from ftgui.core.config import RunConfig
+from ftgui.core.errors import UserError
+from ftgui.core.events import EpochEnded, Status
+from ftgui.core.pipeline import make_dataset
+from ftgui.core.resume import load_run_config, plan_resume
+from ftgui.core.run_folder import RunFolder, read_history
+from ftgui.core.runner import resolve_dataset, run
+from tests.commands import ROOT, TINY_RUN, ftgui
+from tests.images import make_book_dataset
+
+METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("resume") / "data"
+    return make_book_dataset(root, classes=("cats", "dogs"), per_split=(12, 6, 6))
+
+
+def _config(data: Path, out: Path, cache: bool = True) -> RunConfig:
+    """3 + 3 epochs at 32 px without dropout, so a resumed run can match exactly."""
+    config = RunConfig(
+        data_dir=str(data),
+        out_dir=str(out),
+        weights="none",
+        image_size=32,
+        batch_size=8,
+        seed=11,
+        dropout=0.0,
+        cache_features=cache,
+    )
+    for phase in config.phases:
+        phase.epochs, phase.learning_rate = 3, 1e-3
+    return config
+
+
+@pytest.fixture(scope="module")
+def finished(dataset, tmp_path_factory) -> Path:
+    """A whole uninterrupted run; a newer best epoch always waits for the phase's end."""
+    out = tmp_path_factory.mktemp("whole") / "run"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(epoch_records, "BEST_SAVE_SPACING", 1e9)
+        run(_config(dataset, out), lambda event: None)
+    return out
+
+
+def _stop_after(phase: int, epoch: int, stop: threading.Event):
+    def listener(event: object) -> None:
+        if isinstance(event, EpochEnded) and (event.phase, event.epoch) == (phase, epoch):
+            stop.set()  # ends at the next batch end, inside the following epoch
+
+    return listener
+
+
+def _same_history(a: list[dict], b: list[dict]) -> None:
+    assert [(r["phase"], r["epoch"]) for r in a] == [(r["phase"], r["epoch"]) for r in b]
+    for x, y in zip(a, b, strict=True):
+        for key in METRICS:
+            assert math.isclose(x[key], y[key], rel_tol=1e-4, abs_tol=1e-5), (x, y, key)
+
+
+@pytest.mark.parametrize(
+    ("stop_at", "cache"),
+    [((0, 1), False), ((1, 0), True)],
+    ids=["in-classifier-phase-from-images", "in-fine-tuning-from-cached-features"],
+)
+def test_a_stopped_run_resumes_to_the_numbers_of_an_uninterrupted_one(
+    dataset, tmp_path, finished, stop_at, cache
+):
+    out = tmp_path / "run"
+    stop = threading.Event()
+    ended = run(_config(dataset, out, cache), _stop_after(*stop_at, stop), stop)
+    assert ended.stopped
+    kept = read_history(out)
+    assert len(kept) == stop_at[0] * 3 + stop_at[1] + 1
+    with open(out / "history.csv", "a", encoding="utf-8") as f:  # as if killed between the
+        f.write("9,Nowhere,9,9.0,0.5,9.0,0.5,1.0\r\n")  # history row and the checkpoint
+    assert plan_resume(RunFolder(out), load_run_config(out)).run_epochs_done == len(kept)
+
+    events: list[object] = []
+    ended = run(load_run_config(out), events.append, resume=True)
+    assert not ended.stopped and ended.test_metrics is not None
+    _same_history(read_history(out), read_history(finished))  # same batches, optimizer, weights
+    replayed = [e for e in events if isinstance(e, EpochEnded) and e.replayed]
+    assert len(replayed) == len(kept)
+    assert any(isinstance(e, Status) and e.text.startswith("Resuming phase") for e in events)
+    assert not (out / CHECKPOINT_FILE).exists()  # finished: nothing left to resume
+    with pytest.raises(UserError, match="already finished every phase"):
+        plan_resume(RunFolder(out), load_run_config(out))
+
+
+def test_each_phase_keeps_its_best_validation_model(finished):
+    config = load_run_config(finished)
+    rows = read_history(finished)
+    validation = make_dataset(resolve_dataset(config).validation, 32, 8, binary=True)
+    for index, phase in enumerate(config.phases):
+        path = finished / best_model_name(index, phase.name)
+        model = keras.saving.load_model(path, safe_mode=True)
+        best = min(r["val_loss"] for r in rows if r["phase"] == index + 1)
+        loss = model.evaluate(validation, verbose=0, return_dict=True)["loss"]
+        assert math.isclose(loss, best, rel_tol=1e-4), (phase.name, loss, best)
+    assert best_model_name(0, "Train classifier") == "best_1_train-classifier.keras"
+
+
+def test_a_checkpoint_that_does_not_fit_the_config_is_refused(dataset, tmp_path):
+    out = tmp_path / "run"
+    stop = threading.Event()
+    run(_config(dataset, out), _stop_after(0, 0, stop), stop)
+    config = json.loads((out / "config.json").read_text())
+    config["phases"] = config["phases"][:1]
+    config["phases"][0]["epochs"] = 0
+    (out / "config.json").write_text(json.dumps(config))
+    with pytest.raises(UserError, match="does not fit its config.json"):
+        plan_resume(RunFolder(out), load_run_config(out))
+    (out / CHECKPOINT_FILE).write_bytes(b"PK\x03\x04 junk")
+    with pytest.raises(UserError, match="checkpoint .* is unreadable"):
+        Checkpoint.read(out)
+
+
+def test_resume_never_runs_code_from_a_model_file(dataset, tmp_path):
+    out = tmp_path / "run"
+    stop = threading.Event()
+    run(_config(dataset, out), _stop_after(1, 0, stop), stop)
+    marker = tmp_path / "code-ran"
+    touch = eval(f"lambda x: (open({str(marker)!r}, 'w').close(), x)[1]")
+    inputs = keras.Input((32, 32, 3))
+    hostile = tmp_path / "hostile.keras"
+    keras.Model(inputs, keras.layers.Lambda(touch)(inputs)).save(hostile)
+    marker.unlink(missing_ok=True)
+    keras.saving.load_model(hostile, safe_mode=False)  # loading it unsafely runs its code…
+    assert marker.exists()
+    marker.unlink()
+    hostile.replace(out / "model.keras")
+    with pytest.raises(UserError, match="does not fit this run's configuration"):
+        run(load_run_config(out), lambda event: None, resume=True)
+    assert not marker.exists()
+
+
+# -- the command line, as a person uses it -------------------------------------------------
+
+
+def test_kill_9_mid_run_loses_at_most_the_epoch_in_progress(dataset, tmp_path):
+    out = tmp_path / "killed run é"  # a space and a non-ASCII letter, as people name folders
+    command = [sys.executable, str(ROOT / "main.py"), "train", "--data", str(dataset), *TINY_RUN]
+    command += ["--epochs-head", "3", "--epochs-finetune", "12", "--out", str(out)]
+    child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    history = out / "history.csv"
+    deadline = time.monotonic() + 300
+    while child.poll() is None and time.monotonic() < deadline:
+        if history.exists() and len(history.read_text().splitlines()) > 1 + 3 + 2:
+            break  # two fine-tuning epochs finished
+        time.sleep(0.05)
+    assert child.poll() is None, child.stderr.read().decode()
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    before = read_history(out)
+    checkpoint = Checkpoint.read(out, arrays=False)
+    assert checkpoint is not None and checkpoint.phase == 1
+    assert checkpoint.epochs_done >= len(before) - 3 - 1  # at most one row not yet covered
+
+    resumed = ftgui("train", "--resume", str(out))
+    assert resumed.returncode == 0, resumed.stderr
+    assert (
+        f"Resuming phase 2/2 'Fine-tune' after epoch {checkpoint.epochs_done}/12" in resumed.stdout
+    )
+    after = read_history(out)
+    expected = [(1, e) for e in range(1, 4)] + [(2, e) for e in range(1, 13)]
+    assert [(r["phase"], r["epoch"]) for r in after] == expected
+    kept = 3 + checkpoint.epochs_done
+    assert after[:kept] == before[:kept]  # finished epochs are never rewritten
+    assert (out / "test_metrics.json").exists()
+    assert (out / best_model_name(1, "Fine-tune")).exists()
+
+
+def test_resume_errors_are_one_sentence(dataset, tmp_path, finished):
+    cases = [
+        (["--resume", str(finished)], "already finished every phase"),
+        (["--resume", str(tmp_path / "nowhere")], "does not exist"),
+        (["--resume", str(dataset)], "is not an ftgui run folder"),
+        (["--resume", str(finished), "--epochs-head", "5"], "--epochs-head cannot change it"),
+    ]
+    for args, message in cases:
+        result = ftgui("train", *args)
+        assert result.returncode == 2, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_a_checkpoint_keeps_its_arrays_by_name(tmp_path):
+    weights = {"dense/kernel": np.ones((2, 3), np.float32)}
+    optimizer = {"rm_sprop/iteration": np.array(7)}
+    best = Best(0.25, 1, {"dense/kernel": np.zeros((2, 3), np.float32)})
+    Checkpoint(1, 2, weights, optimizer, best).write(tmp_path)
+    read = Checkpoint.read(tmp_path)
+    assert (read.phase, read.epochs_done, read.best.val_loss, read.best.epoch) == (1, 2, 0.25, 1)
+    assert np.array_equal(read.weights["dense/kernel"], weights["dense/kernel"])
+    assert int(read.optimizer["rm_sprop/iteration"]) == 7
+    assert not read.best.weights["dense/kernel"].any()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [CHECKPOINT_FILE]  # no partial left
