@@ -60,15 +60,23 @@ class RunFolder:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UserError(f"Cannot create output folder {self.path} ({exc.strerror}).") from None
+        self._start_history()
+
+    def _start_history(self) -> None:
         with open(self.history_path, "w", newline="", encoding="utf-8") as f:
             csv.writer(f).writerow(HISTORY_FIELDS)
 
     def keep_history(self, rows: int) -> None:
         """Keep the header and the first `rows` epochs of history.csv (dropping an epoch that
         finished after the last checkpoint, which a resumed run trains again)."""
-        with open(self.history_path, newline="", encoding="utf-8") as f:
-            lines = f.readlines()
-        if len(lines) > rows + 1:
+        try:
+            with open(self.history_path, newline="", encoding="utf-8") as f:
+                lines = f.readlines()
+        except FileNotFoundError:
+            lines = []
+        if not lines:  # removed by hand: start it again
+            self._start_history()
+        elif len(lines) > rows + 1:
             kept = "".join(lines[: rows + 1])
             write_atomically(self.history_path, lambda p: p.write_bytes(kept.encode("utf-8")))
 
