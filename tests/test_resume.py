@@ -121,6 +121,25 @@ def test_each_phase_keeps_its_best_validation_model(finished):
     assert best_model_name(0, "Train classifier") == "best_1_train-classifier.keras"
 
 
+@pytest.mark.parametrize(("val_losses", "best"), [((3.0, 1.0, 2.0), 1), ((3.0, 2.0, 1.0), 2)])
+def test_a_best_epoch_that_waited_is_written_when_the_phase_ends(tmp_path, val_losses, best):
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, name="d")])
+    model.compile("sgd", "mse")
+    model.optimizer.build(model.trainable_variables)
+    folder = RunFolder(tmp_path / "run")
+    folder.create()
+    recorder = epoch_records.PhaseRecorder(0, "Head", 3, folder, model, lambda event: None)
+    for epoch, loss in enumerate(val_losses):  # epochs far quicker than a model save: all wait
+        model.get_layer("d").kernel.assign(np.full((2, 1), float(epoch)))
+        recorder.epoch_finished(model, epoch, {"loss": loss, "val_loss": loss}, 0.01)
+    assert not recorder.best_path.exists() and recorder.best.epoch == best
+    epoch_records.save_model(model, folder.model_path)
+    recorder.finish(folder.model_path)
+    saved = keras.saving.load_model(recorder.best_path, safe_mode=True)
+    assert (saved.get_layer("d").kernel.numpy() == best).all()
+    assert (model.get_layer("d").kernel.numpy() == 2.0).all()  # the model itself is unchanged
+
+
 def test_a_checkpoint_that_does_not_fit_the_config_is_refused(dataset, tmp_path):
     out = tmp_path / "run"
     stop = threading.Event()

@@ -86,10 +86,13 @@ def test_small_or_imbalanced_classes_are_warned_about(tmp_path):
     write_images(tmp_path / "train" / "few", 0, 3)
     write_images(tmp_path / "train" / "many", 1, 12)
     write_images(tmp_path / "validation" / "many", 1, 2)
+    write_images(tmp_path / "test" / "few", 0, 2)
     report = scan.scan_dataset(find_dataset(tmp_path))
     assert "class 'few' has only 3 training images" in report.warnings
     assert "classes are imbalanced (12 vs 3 training images)" in report.warnings
     assert "class 'few' has no validation images" in report.warnings
+    assert "class 'many' has no test images" in report.warnings
+    assert "class 'few' has no test images" not in report.warnings
 
 
 def test_a_class_whose_every_file_is_junk_is_refused(tmp_path):

@@ -175,8 +175,8 @@ class PhaseRunner:
                 stopped = callback.interrupted or stop.is_set()
                 listener(PhaseEnded(index, recorder.epochs_done, stopped))
                 if recorder.epochs_done:
-                    recorder.flush_best()
                     save_model(model, folder.model_path)
+                    recorder.finish(folder.model_path)
                 if stopped:
                     break
         finally:

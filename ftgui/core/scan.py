@@ -133,9 +133,12 @@ def _check_usable(dataset: Dataset, report: ScanReport) -> None:
         report.warnings.append(
             f"classes are imbalanced ({max(train)} vs {min(train)} training images)"
         )
-    for name, count in zip(names, report.counts.get("validation", []), strict=True):
-        if count == 0:
-            report.warnings.append(f"class '{name}' has no validation images")
+    for split in ("validation", "test"):  # a test split is optional, but then for every class
+        counts = report.counts.get(split, [])
+        if split == "validation" or any(counts):
+            for name, count in zip(names, counts, strict=True):
+                if count == 0:
+                    report.warnings.append(f"class '{name}' has no {split} images")
 
 
 def _load_cache(path: Path) -> dict[str, list[Any]]:
