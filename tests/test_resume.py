@@ -129,6 +129,7 @@ def test_a_best_epoch_that_waited_is_written_when_the_phase_ends(tmp_path, val_l
     folder = RunFolder(tmp_path / "run")
     folder.create()
     recorder = epoch_records.PhaseRecorder(0, "Head", 3, folder, model, lambda event: None)
+    recorder.training_started(model)
     for epoch, loss in enumerate(val_losses):  # epochs far quicker than a model save: all wait
         model.get_layer("d").kernel.assign(np.full((2, 1), float(epoch)))
         recorder.epoch_finished(model, epoch, {"loss": loss, "val_loss": loss}, 0.01)
