@@ -91,7 +91,8 @@ class PhaseRecorder:
         self.remember(model)
         if self.best.improves(logs.get("val_loss")):
             self.best = Best(logs["val_loss"], epoch, self._weights)
-            if time.perf_counter() >= self._next_best_save:
+            last = self.epochs_done == self.epochs  # then `finish` copies model.keras instead
+            if not last and time.perf_counter() >= self._next_best_save:
                 self._save_best_now()
         try:
             Checkpoint(
