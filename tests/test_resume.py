@@ -37,7 +37,7 @@ def dataset(tmp_path_factory) -> Path:
 
 
 def _config(data: Path, out: Path, cache: bool = True) -> RunConfig:
-    """3 + 3 epochs at 32 px without dropout, so a resumed run can match exactly."""
+    """2 + 2 epochs at 32 px without dropout, so a resumed run can match exactly."""
     config = RunConfig(
         data_dir=str(data),
         out_dir=str(out),
@@ -49,7 +49,7 @@ def _config(data: Path, out: Path, cache: bool = True) -> RunConfig:
         cache_features=cache,
     )
     for phase in config.phases:
-        phase.epochs, phase.learning_rate = 3, 1e-3
+        phase.epochs, phase.learning_rate = 2, 1e-3
     return config
 
 
@@ -80,7 +80,7 @@ def _same_history(a: list[dict], b: list[dict]) -> None:
 
 @pytest.mark.parametrize(
     ("stop_at", "cache"),
-    [((0, 1), False), ((1, 0), True)],
+    [((0, 0), False), ((1, 0), True)],
     ids=["in-classifier-phase-from-images", "in-fine-tuning-from-cached-features"],
 )
 def test_a_stopped_run_resumes_to_the_numbers_of_an_uninterrupted_one(
@@ -91,7 +91,7 @@ def test_a_stopped_run_resumes_to_the_numbers_of_an_uninterrupted_one(
     ended = run(_config(dataset, out, cache), _stop_after(*stop_at, stop), stop)
     assert ended.stopped
     kept = read_history(out)
-    assert len(kept) == stop_at[0] * 3 + stop_at[1] + 1
+    assert len(kept) == stop_at[0] * 2 + stop_at[1] + 1
     with open(out / "history.csv", "a", encoding="utf-8") as f:  # as if killed between the
         f.write("9,Nowhere,9,9.0,0.5,9.0,0.5,1.0\r\n")  # history row and the checkpoint
     assert plan_resume(RunFolder(out), load_run_config(out)).run_epochs_done == len(kept)
@@ -181,7 +181,7 @@ def test_resume_never_runs_code_from_a_model_file(dataset, tmp_path):
 def test_kill_9_mid_run_loses_at_most_the_epoch_in_progress(dataset, tmp_path):
     out = tmp_path / "killed run é"  # a space and a non-ASCII letter, as people name folders
     command = [sys.executable, str(ROOT / "main.py"), "train", "--data", str(dataset), *TINY_RUN]
-    command += ["--epochs-head", "3", "--epochs-finetune", "12", "--out", str(out)]
+    command += ["--epochs-head", "3", "--epochs-finetune", "8", "--out", str(out)]
     child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     history = out / "history.csv"
     deadline = time.monotonic() + 300
@@ -200,10 +200,10 @@ def test_kill_9_mid_run_loses_at_most_the_epoch_in_progress(dataset, tmp_path):
     resumed = ftgui("train", "--resume", str(out))
     assert resumed.returncode == 0, resumed.stderr
     assert (
-        f"Resuming phase 2/2 'Fine-tune' after epoch {checkpoint.epochs_done}/12" in resumed.stdout
+        f"Resuming phase 2/2 'Fine-tune' after epoch {checkpoint.epochs_done}/8" in resumed.stdout
     )
     after = read_history(out)
-    expected = [(1, e) for e in range(1, 4)] + [(2, e) for e in range(1, 13)]
+    expected = [(1, e) for e in range(1, 4)] + [(2, e) for e in range(1, 9)]
     assert [(r["phase"], r["epoch"]) for r in after] == expected
     kept = 3 + checkpoint.epochs_done
     assert after[:kept] == before[:kept]  # finished epochs are never rewritten
