@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ftgui.core.checkpoint import (
+    CHECKPOINT_FILE,
     Arrays,
     Best,
     Checkpoint,
@@ -99,7 +100,7 @@ class PhaseRecorder:
                 self.phase, self.epochs_done, self._weights, self._optimizer, self.best
             ).write(self.folder.path)
         except OSError as exc:
-            raise UserError(write_failure(self.folder.path / "checkpoint.npz", exc)) from None
+            raise UserError(write_failure(self.folder.path / CHECKPOINT_FILE, exc)) from None
         self.listener(EpochEnded(self.phase, epoch, self.epochs, logs, seconds))
 
     def finish(self, model_path: Path) -> None:
