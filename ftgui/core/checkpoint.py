@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ftgui.core.errors import UserError
+from ftgui.core.run_folder import write_run_file
 
 CHECKPOINT_FILE = "checkpoint.npz"
 _META, _WEIGHTS, _OPTIMIZER, _BEST = "meta", "weights/", "optimizer/", "best/"
@@ -62,7 +61,7 @@ class Checkpoint:
         arrays.update({_WEIGHTS + k: v for k, v in self.weights.items()})
         arrays.update({_OPTIMIZER + k: v for k, v in self.optimizer.items()})
         arrays.update({_BEST + k: v for k, v in (self.best.weights or {}).items()})
-        write_atomically(folder / CHECKPOINT_FILE, lambda path: np.savez(path, **arrays))
+        write_run_file(folder / CHECKPOINT_FILE, lambda path: np.savez(path, **arrays))
 
     @classmethod
     def read(cls, folder: Path, arrays: bool = True) -> Checkpoint | None:
@@ -101,23 +100,13 @@ class Checkpoint:
             ) from None
 
 
-def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
-    """`write(sibling)` to a hidden sibling with the same suffix, then rename it over `path`.
-
-    A process killed mid-write leaves the previous file whole (the rename is atomic).
-    """
-    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
-    try:
-        write(partial)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
 def best_model_name(phase: int, name: str) -> str:
     """`best_<n>_<name>.keras` with the phase's name made safe for any file system."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "phase"
     return f"best_{phase + 1}_{slug}.keras"
+
+
+OPTIMIZER_NAMES = r"(rm_sprop|adam|sgd|loss_scale_optimizer)(_\d+)?"
 
 
 def variable_key(variable: Any) -> str:
@@ -130,9 +119,6 @@ def variable_key(variable: Any) -> str:
     if slash and re.fullmatch(OPTIMIZER_NAMES, owner):
         owner = re.sub(r"_\d+$", "", owner)
     return owner + slash + rest
-
-
-OPTIMIZER_NAMES = r"(rm_sprop|adam|sgd|loss_scale_optimizer)(_\d+)?"
 
 
 def variable_arrays(variables: Any) -> Arrays:

@@ -15,18 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from ftgui.core.checkpoint import (
-    CHECKPOINT_FILE,
     Arrays,
     Best,
     Checkpoint,
     assign_arrays,
     best_model_name,
     variable_arrays,
-    write_atomically,
 )
-from ftgui.core.errors import UserError
 from ftgui.core.events import BatchEnded, EpochEnded, Listener
-from ftgui.core.run_folder import RunFolder, write_failure
+from ftgui.core.run_folder import RunFolder, write_run_file
 
 # Saving the whole model for a new best epoch takes ~0.3 s at 60 MB (measured here); cached
 # classifier epochs can take 0.1 s. Between the start of `fit` or the last save and the next
@@ -38,10 +35,7 @@ FIRST_SAVE_GUESS_SECONDS = 0.3
 
 def save_model(model: Any, path: Path) -> None:
     """Save a .keras file atomically; a full disk or a locked folder is one sentence."""
-    try:
-        write_atomically(path, model.save)
-    except OSError as exc:
-        raise UserError(write_failure(path, exc)) from None
+    write_run_file(path, model.save)
 
 
 class PhaseRecorder:
@@ -65,10 +59,21 @@ class PhaseRecorder:
         self.best_path = folder.path / best_model_name(phase, name)
         self._weights: Arrays = {}
         self._optimizer: Arrays = {}
+        self._resumed_optimizer: Arrays | None = None  # put back once fit has built it
         self._next_best_save = math.inf  # set when training starts
 
+    def resume_from(self, checkpoint: Checkpoint) -> None:
+        """Continue after the checkpoint's last epoch: its weights, best and optimizer state."""
+        assign_arrays(self.full_model.trainable_weights, checkpoint.weights, "weights")
+        self.epochs_done, self.best = checkpoint.epochs_done, checkpoint.best
+        self._resumed_optimizer = checkpoint.optimizer
+
     def training_started(self, model: Any) -> None:
-        """Remember the starting state; the spacing of best saves counts from now."""
+        """Restore a resumed optimizer state, remember the starting state; the spacing of best
+        saves counts from now. `model.optimizer` must be built (the runner builds it)."""
+        if self._resumed_optimizer is not None:
+            assign_arrays(model.optimizer.variables, self._resumed_optimizer, "optimizer variables")
+            self._resumed_optimizer = None
         self.remember(model)
         self._next_best_save = time.perf_counter() + BEST_SAVE_SPACING * FIRST_SAVE_GUESS_SECONDS
 
@@ -95,12 +100,9 @@ class PhaseRecorder:
             last = self.epochs_done == self.epochs  # then `finish` copies model.keras instead
             if not last and time.perf_counter() >= self._next_best_save:
                 self._save_best_now()
-        try:
-            Checkpoint(
-                self.phase, self.epochs_done, self._weights, self._optimizer, self.best
-            ).write(self.folder.path)
-        except OSError as exc:
-            raise UserError(write_failure(self.folder.path / CHECKPOINT_FILE, exc)) from None
+        Checkpoint(self.phase, self.epochs_done, self._weights, self._optimizer, self.best).write(
+            self.folder.path
+        )
         self.listener(EpochEnded(self.phase, epoch, self.epochs, logs, seconds))
 
     def finish(self, model_path: Path) -> None:
@@ -111,10 +113,7 @@ class PhaseRecorder:
         if self.best.weights is None:
             return
         if self.best.epoch == self.epochs_done - 1:
-            try:
-                write_atomically(self.best_path, lambda p: shutil.copyfile(model_path, p))
-            except OSError as exc:
-                raise UserError(write_failure(self.best_path, exc)) from None
+            write_run_file(self.best_path, lambda p: shutil.copyfile(model_path, p))
             self.best.weights = None
             return
         trainable = self.full_model.trainable_weights

@@ -6,11 +6,12 @@ import csv
 import errno
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 
-from ftgui.core.checkpoint import write_atomically
 from ftgui.core.config import RunConfig
 from ftgui.core.errors import UserError
+from ftgui.core.files import write_atomically
 
 HISTORY_FIELDS = (
     "phase",
@@ -78,7 +79,7 @@ class RunFolder:
             self._start_history()
         elif len(lines) > rows + 1:
             kept = "".join(lines[: rows + 1])
-            write_atomically(self.history_path, lambda p: p.write_bytes(kept.encode("utf-8")))
+            write_run_file(self.history_path, lambda p: p.write_bytes(kept.encode("utf-8")))
 
     @property
     def history_path(self) -> Path:
@@ -107,6 +108,14 @@ class RunFolder:
     def write_test_metrics(self, metrics: dict[str, float]) -> None:
         text = json.dumps({"loss": metrics["loss"], "accuracy": metrics["accuracy"]}, indent=2)
         (self.path / TEST_METRICS_FILE).write_text(text + "\n", encoding="utf-8")
+
+
+def write_run_file(path: Path, write: Callable[[Path], object]) -> None:
+    """Write a run-folder file atomically (`files.write_atomically`); a failure is one sentence."""
+    try:
+        write_atomically(path, write)
+    except OSError as exc:
+        raise UserError(write_failure(path, exc)) from None
 
 
 def write_failure(path: Path, exc: OSError) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ftgui.core.checkpoint import CHECKPOINT_FILE, assign_arrays
+from ftgui.core.checkpoint import CHECKPOINT_FILE
 from ftgui.core.config import WEIGHT_CHOICES, PhaseConfig, RunConfig
 from ftgui.core.dataset import Dataset, find_dataset
 from ftgui.core.epoch_records import PhaseRecorder, progress_callback, save_model
@@ -74,7 +74,6 @@ class PhaseRunner:
         self.stop = stop or threading.Event()
         self.resume = resume
         self.model: Any = None
-        self._optimizer_state: dict | None = None  # restored before the resumed phase trains
 
     def run(self) -> RunEnded:
         """Validate, build, train every phase, evaluate the test split; return the final event.
@@ -192,23 +191,17 @@ class PhaseRunner:
         with self.acceleration.strategy.scope():
             compile_phase(self.model, phase, self.images.dataset.num_classes, self.acceleration.xla)
         recorder = PhaseRecorder(index, phase.name, phase.epochs, folder, self.model, self.listener)
-        checkpoint = point.checkpoint
-        if checkpoint is not None and index == point.phase:
-            assign_arrays(self.model.trainable_weights, checkpoint.weights, "weights")
-            self._optimizer_state = checkpoint.optimizer
-            recorder.epochs_done, recorder.best = checkpoint.epochs_done, checkpoint.best
+        if point.checkpoint is not None and index == point.phase:
+            recorder.resume_from(point.checkpoint)
         return recorder
 
     def _fit(
         self, model: Any, train: Any, validation: Any, phase: PhaseConfig, callback: Any
     ) -> None:
-        """Fit from the phase's first unfinished epoch, with the optimizer state restored."""
-        if not model.optimizer.built:  # now, so the stop rollback has a state to go back to
+        """Fit from the phase's first unfinished epoch (the callback restores a resumed state)."""
+        if not model.optimizer.built:  # now, so there is a state to restore and roll back to
             with self.acceleration.strategy.scope():
                 model.optimizer.build(model.trainable_variables)
-        if self._optimizer_state is not None:
-            assign_arrays(model.optimizer.variables, self._optimizer_state, "optimizer variables")
-            self._optimizer_state = None
         with tensorflow_errors("training"):
             model.fit(
                 train,

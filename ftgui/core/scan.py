@@ -18,6 +18,7 @@ from typing import Any
 
 from ftgui.core.dataset import SPLITS, Dataset, Split
 from ftgui.core.errors import UserError
+from ftgui.core.files import write_atomically
 from ftgui.core.paths import ftgui_home
 
 ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "GIF", "BMP", "WEBP", "MPO"})
@@ -152,8 +153,7 @@ def _load_cache(path: Path) -> dict[str, list[Any]]:
 def _save_cache(path: Path, cache: dict[str, list[Any]]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
-        partial.write_text(json.dumps(cache), encoding="utf-8")
-        partial.replace(path)
+        text = json.dumps(cache)
+        write_atomically(path, lambda p: p.write_text(text, encoding="utf-8"))
     except OSError:  # a cache that cannot be written only costs time next run
         pass

@@ -413,12 +413,17 @@ class MainWindow(QMainWindow):
         self._phase_index = event.phase
         self.curves.start_phase(event.name, event.epochs)
         self.phase_editor.select(event.phase)
-        self._batches_done = sum(e * s for e, s in self._progress_plan[: event.phase])
+        self._batches_done = self._batches_at(event.phase, 0)
+
+    def _batches_at(self, phase: int, epochs: int, batches: int = 0) -> int:
+        """Batches of the whole run done once `phase` has finished `epochs` and `batches`."""
+        plan = self._progress_plan
+        steps = plan[phase][1] if phase < len(plan) else 0
+        return sum(e * s for e, s in plan[:phase]) + epochs * steps + batches
 
     def _batch_ended(self, event: BatchEnded) -> None:
         self.curves.add_batch(event.epoch, event.batch, event.steps_per_epoch, event.logs)
-        done_before = sum(e * s for e, s in self._progress_plan[: event.phase])
-        self._batches_done = done_before + event.epoch * event.steps_per_epoch + event.batch
+        self._batches_done = self._batches_at(event.phase, event.epoch, event.batch)
         self.progress.setValue(self._batches_done)
         epochs = self._progress_plan[event.phase][0] if self._progress_plan else 0
         self.progress.setFormat(
@@ -443,9 +448,7 @@ class MainWindow(QMainWindow):
     def _epoch_ended(self, event: EpochEnded) -> None:
         self.curves.add_epoch(event.epoch, event.logs)
         if event.replayed:  # finished before a resume: count it as done, not as speed
-            done_before = sum(e * s for e, s in self._progress_plan[: event.phase])
-            steps = self._progress_plan[event.phase][1] if self._progress_plan else 0
-            self._batches_done = done_before + (event.epoch + 1) * steps
+            self._batches_done = self._batches_at(event.phase, event.epoch + 1)
             self.progress.setValue(self._batches_done)
             self._eta_origin = (time.perf_counter(), self._batches_done)
 
