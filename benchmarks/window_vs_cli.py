@@ -28,7 +28,7 @@ import numpy as np
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
-from ftgui.core.config import RunConfig
+from ftgui.core.settings.config import RunConfig
 from ftgui.gui.main_window import MainWindow
 
 data, out, size, head, finetune = sys.argv[1:6]

@@ -6,11 +6,11 @@ import argparse
 import sys
 from typing import NoReturn
 
-from ftgui.core.config import RunConfig
+from ftgui.core.data.sample import SAMPLE_DEFAULTS, apply_sample_defaults
 from ftgui.core.errors import UserError
-from ftgui.core.layer_plan import trainable_from
-from ftgui.core.sample import SAMPLE_DEFAULTS, apply_sample_defaults
-from ftgui.core.vgg16 import layer_names
+from ftgui.core.settings.config import RunConfig
+from ftgui.core.settings.layer_plan import trainable_from
+from ftgui.core.settings.vgg16 import layer_names
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -140,7 +140,7 @@ def add_resume_argument(parser: argparse.ArgumentParser) -> None:
 
 def resume_config_from_args(args: argparse.Namespace) -> RunConfig:
     """The resumed run's own configuration, with any speed flags given applied."""
-    from ftgui.core.resume import load_run_config
+    from ftgui.core.training.resume import load_run_config
 
     changed = [
         name

@@ -18,7 +18,7 @@ from ftgui.args import (
     resume_config_from_args,
 )
 from ftgui.core.errors import UserError
-from ftgui.core.events import (
+from ftgui.core.training.events import (
     BatchEnded,
     EpochEnded,
     Event,
@@ -124,7 +124,7 @@ def train_main(argv: list[str]) -> int:
 
     signal.signal(signal.SIGINT, on_interrupt)
     try:
-        from ftgui.core.runner import run
+        from ftgui.core.training.runner import run
 
         resume = args.resume is not None
         config = resume_config_from_args(args) if resume else config_from_args(args)

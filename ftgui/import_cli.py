@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 
 from ftgui.args import OneLineParser
+from ftgui.core.data.kaggle import BOOK_SPLIT, import_dogs_vs_cats
 from ftgui.core.errors import UserError
-from ftgui.core.kaggle import BOOK_SPLIT, import_dogs_vs_cats
 
 
 def import_main(argv: list[str]) -> int:

@@ -10,8 +10,8 @@ import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from ftgui.core.config import RunConfig
-from ftgui.core.sample import apply_sample_defaults
+from ftgui.core.data.sample import apply_sample_defaults
+from ftgui.core.settings.config import RunConfig
 from ftgui.gui.main_window import MainWindow
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import keras
 import pytest
 
-from ftgui.core.acceleration import choose_acceleration
-from ftgui.core.config import RunConfig
-from ftgui.core.run_folder import read_history
+from ftgui.core.model.acceleration import choose_acceleration
+from ftgui.core.settings.config import RunConfig
+from ftgui.core.training.run_folder import read_history
 from tests.commands import TINY_RUN, ftgui
 
 

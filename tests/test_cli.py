@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from ftgui.core.config import RunConfig
-from ftgui.core.run_folder import read_history
+from ftgui.core.settings.config import RunConfig
+from ftgui.core.training.run_folder import read_history
 from tests.commands import ROOT, TINY_RUN, ftgui
 
 

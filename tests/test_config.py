@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from ftgui.core.config import RunConfig
 from ftgui.core.errors import UserError
+from ftgui.core.settings.config import RunConfig
 
 
 def test_defaults_are_the_books_recipe():

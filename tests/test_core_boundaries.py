@@ -1,5 +1,6 @@
 """The core stays free of Qt, and cheap entry points do not load TensorFlow."""
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +15,8 @@ def _python(code: str) -> subprocess.CompletedProcess:
 def test_importing_every_core_module_loads_no_qt_pyqtgraph_or_tensorflow():
     code = (
         "import pkgutil, importlib, sys, ftgui.core as core\n"
-        "for m in pkgutil.iter_modules(core.__path__):\n"
-        "    importlib.import_module('ftgui.core.' + m.name)\n"
+        "for m in pkgutil.walk_packages(core.__path__, 'ftgui.core.'):\n"
+        "    importlib.import_module(m.name)\n"
         "import ftgui.cli, ftgui.app, ftgui.args\n"
         "bad = [n for n in ('PySide6', 'pyqtgraph', 'tensorflow', 'keras') if n in sys.modules]\n"
         "print(bad)\n"
@@ -36,3 +37,34 @@ def test_help_answers_without_loading_tensorflow_or_qt():
     result = _python(code)
     assert result.returncode == 0, result.stderr
     assert "--unfreeze-from" in result.stdout and "sub-commands" in result.stdout
+
+
+# Lower layers first: a sub-package may import only itself, the ones before it and the shared
+# modules at the root of ftgui/core (errors, files, paths).
+CORE_LAYERS = ("settings", "data", "model", "training")
+
+
+def _core_imports(path: Path) -> set[str]:
+    """The ftgui.core sub-packages (or root modules) that a source file imports."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ftgui.core."):
+            names.add(node.module.split(".")[2])
+        elif isinstance(node, ast.Import):
+            names.update(
+                a.name.split(".")[2] for a in node.names if a.name.startswith("ftgui.core.")
+            )
+    return names
+
+
+def test_core_sub_packages_import_only_lower_layers():
+    core = ROOT / "ftgui" / "core"
+    root_modules = {p.stem for p in core.glob("*.py")} - {"__init__"}
+    packages = {p.name for p in core.iterdir() if (p / "__init__.py").exists()}
+    assert packages == set(CORE_LAYERS)
+    for module in root_modules:
+        assert _core_imports(core / f"{module}.py") <= root_modules, module
+    for level, package in enumerate(CORE_LAYERS):
+        allowed = set(CORE_LAYERS[: level + 1]) | root_modules
+        for path in (core / package).glob("*.py"):
+            assert _core_imports(path) <= allowed, f"{path.name} imports above {package}"

@@ -2,9 +2,9 @@
 
 import pytest
 
-from ftgui.core.dataset import find_dataset
+from ftgui.core.data.dataset import find_dataset
+from ftgui.core.data.sample import ensure_sample_dataset
 from ftgui.core.errors import UserError
-from ftgui.core.sample import ensure_sample_dataset
 from tests.images import write_images
 
 

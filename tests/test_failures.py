@@ -5,12 +5,12 @@ import shutil
 
 import pytest
 
-from ftgui.core import run_folder
-from ftgui.core.config import RunConfig
 from ftgui.core.errors import UserError
-from ftgui.core.events import EpochEnded
-from ftgui.core.run_folder import read_history
-from ftgui.core.runner import run
+from ftgui.core.settings.config import RunConfig
+from ftgui.core.training import run_folder
+from ftgui.core.training.events import EpochEnded
+from ftgui.core.training.run_folder import read_history
+from ftgui.core.training.runner import run
 
 
 def _config(data, out, **changes) -> RunConfig:
@@ -54,7 +54,7 @@ def test_a_full_disk_is_one_sentence_and_history_so_far_stays(book_dataset, tmp_
 
 
 def test_a_full_disk_while_checkpointing_is_one_sentence(book_dataset, tmp_path, monkeypatch):
-    from ftgui.core import checkpoint
+    from ftgui.core.training import checkpoint
 
     def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -72,7 +72,7 @@ def test_out_of_memory_is_one_sentence_and_the_run_can_start_again(
     import keras
     import tensorflow as tf
 
-    from ftgui.core.resume import load_run_config
+    from ftgui.core.training.resume import load_run_config
 
     def exhausted(self, *args, **kwargs):
         raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor")

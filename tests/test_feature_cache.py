@@ -2,12 +2,12 @@
 
 import pytest
 
-from ftgui.core.config import PhaseConfig, RunConfig, book_phases
-from ftgui.core.events import Status
-from ftgui.core.feature_cache import frozen_prefix, group_starts, root_levels
-from ftgui.core.run_folder import read_history
-from ftgui.core.runner import run
-from ftgui.core.vgg16 import layer_names
+from ftgui.core.settings.config import PhaseConfig, RunConfig, book_phases
+from ftgui.core.settings.vgg16 import layer_names
+from ftgui.core.training.events import Status
+from ftgui.core.training.feature_cache import frozen_prefix, group_starts, root_levels
+from ftgui.core.training.run_folder import read_history
+from ftgui.core.training.runner import run
 
 
 def test_frozen_prefix_counts_the_frozen_layers_below_the_first_trainable_one():

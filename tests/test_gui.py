@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings, Qt
 
-from ftgui.core.config import RunConfig
-from ftgui.core.layer_plan import LayerPlan
-from ftgui.core.run_folder import HISTORY_FIELDS, read_history
-from ftgui.core.vgg16 import layer_names
+from ftgui.core.settings.config import RunConfig
+from ftgui.core.settings.layer_plan import LayerPlan
+from ftgui.core.settings.vgg16 import layer_names
+from ftgui.core.training.run_folder import HISTORY_FIELDS, read_history
 from ftgui.gui.layer_table import TRAIN, LayerTableModel
 from ftgui.gui.main_window import MainWindow
 
@@ -250,7 +250,7 @@ def test_unexpected_errors_come_with_expandable_details(window):
 
 
 def test_run_folder_opens_into_the_plots_and_plots_export_as_png(window, book_dataset, tmp_path):
-    from ftgui.core.runner import run
+    from ftgui.core.training.runner import run
 
     config = RunConfig(
         data_dir=str(book_dataset),

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ftgui.core.dataset import find_dataset
+from ftgui.core.data.dataset import find_dataset
+from ftgui.core.data.kaggle import import_dogs_vs_cats
 from ftgui.core.errors import UserError
-from ftgui.core.kaggle import import_dogs_vs_cats
 from tests.commands import ftgui
 
 

@@ -3,11 +3,11 @@
 import keras
 import pytest
 
-from ftgui.core.config import PhaseConfig, book_phases
 from ftgui.core.errors import UserError
-from ftgui.core.layer_plan import LayerPlan
-from ftgui.core.model import build_model, compile_phase, conv_base
-from ftgui.core.vgg16 import layer_names, vgg16_layers
+from ftgui.core.model.build import build_model, compile_phase, conv_base
+from ftgui.core.settings.config import PhaseConfig, book_phases
+from ftgui.core.settings.layer_plan import LayerPlan
+from ftgui.core.settings.vgg16 import layer_names, vgg16_layers
 
 
 @pytest.fixture(scope="module")

@@ -15,15 +15,15 @@ import keras
 import numpy as np
 import pytest
 
-from ftgui.core import epoch_records
-from ftgui.core.checkpoint import CHECKPOINT_FILE, Best, Checkpoint, best_model_name
-from ftgui.core.config import RunConfig
+from ftgui.core.data.pipeline import make_dataset
 from ftgui.core.errors import UserError
-from ftgui.core.events import EpochEnded, Status
-from ftgui.core.pipeline import make_dataset
-from ftgui.core.resume import load_run_config, plan_resume
-from ftgui.core.run_folder import RunFolder, read_history
-from ftgui.core.runner import resolve_dataset, run
+from ftgui.core.settings.config import RunConfig
+from ftgui.core.training import epoch_records
+from ftgui.core.training.checkpoint import CHECKPOINT_FILE, Best, Checkpoint, best_model_name
+from ftgui.core.training.events import EpochEnded, Status
+from ftgui.core.training.resume import load_run_config, plan_resume
+from ftgui.core.training.run_folder import RunFolder, read_history
+from ftgui.core.training.runner import resolve_dataset, run
 from tests.commands import ROOT, TINY_RUN, ftgui
 from tests.images import make_book_dataset
 

@@ -7,8 +7,10 @@ import keras
 import numpy as np
 import pytest
 
-from ftgui.core.config import PhaseConfig, RunConfig
-from ftgui.core.events import (
+from ftgui.core.data.pipeline import make_dataset
+from ftgui.core.settings.config import PhaseConfig, RunConfig
+from ftgui.core.settings.vgg16 import layer_names
+from ftgui.core.training.events import (
     BatchEnded,
     EpochEnded,
     PhaseEnded,
@@ -17,10 +19,8 @@ from ftgui.core.events import (
     RunStarted,
     Status,
 )
-from ftgui.core.pipeline import make_dataset
-from ftgui.core.run_folder import HISTORY_FIELDS, read_history
-from ftgui.core.runner import PhaseRunner, resolve_dataset, run
-from ftgui.core.vgg16 import layer_names
+from ftgui.core.training.run_folder import HISTORY_FIELDS, read_history
+from ftgui.core.training.runner import PhaseRunner, resolve_dataset, run
 
 
 @pytest.fixture(scope="module")

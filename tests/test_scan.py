@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ftgui.core import scan
-from ftgui.core.config import RunConfig
-from ftgui.core.dataset import find_dataset
+from ftgui.core.data import scan
+from ftgui.core.data.dataset import find_dataset
 from ftgui.core.errors import UserError
-from ftgui.core.run_folder import read_history
-from ftgui.core.runner import run
+from ftgui.core.settings.config import RunConfig
+from ftgui.core.training.run_folder import read_history
+from ftgui.core.training.runner import run
 
 
 def _image(mode: str) -> Image.Image:

@@ -9,7 +9,7 @@ from keras.src.applications import vgg16 as keras_vgg16
 from keras.src.legacy.saving import legacy_h5_format
 
 from ftgui.core.errors import UserError
-from ftgui.core.model import NOTOP_FILE, build_conv_base, imagenet_cache_path
+from ftgui.core.model.build import NOTOP_FILE, build_conv_base, imagenet_cache_path
 
 
 @pytest.fixture(scope="module")

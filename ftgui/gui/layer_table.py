@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from ftgui.core.layer_plan import LayerPlan
+from ftgui.core.settings.layer_plan import LayerPlan
 
 COLUMNS = ("Train", "Block", "Layer", "Type", "Output shape", "Parameters")
 TRAIN, BLOCK, NAME, KIND, SHAPE, PARAMS = range(len(COLUMNS))

@@ -29,9 +29,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ftgui.core.config import RunConfig
+from ftgui.core.data.kaggle import import_dogs_vs_cats
+from ftgui.core.data.sample import apply_sample_defaults
+from ftgui.core.data.scan import REPORT_FILE
 from ftgui.core.errors import UserError
-from ftgui.core.events import (
+from ftgui.core.settings.config import RunConfig
+from ftgui.core.settings.layer_plan import LayerPlan
+from ftgui.core.settings.vgg16 import layer_names
+from ftgui.core.training.events import (
     BatchEnded,
     EpochEnded,
     PhaseEnded,
@@ -40,13 +45,8 @@ from ftgui.core.events import (
     RunStarted,
     Status,
 )
-from ftgui.core.kaggle import import_dogs_vs_cats
-from ftgui.core.layer_plan import LayerPlan
-from ftgui.core.resume import load_run_config, plan_resume
-from ftgui.core.run_folder import CONFIG_FILE, RunFolder, read_history
-from ftgui.core.sample import apply_sample_defaults
-from ftgui.core.scan import REPORT_FILE
-from ftgui.core.vgg16 import layer_names
+from ftgui.core.training.resume import load_run_config, plan_resume
+from ftgui.core.training.run_folder import CONFIG_FILE, RunFolder, read_history
 from ftgui.gui.curves import CurvesWidget
 from ftgui.gui.layer_table import LayerTableModel
 from ftgui.gui.phase_editor import PhaseEditor

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ftgui.core.config import OPTIMIZERS, PhaseConfig
 from ftgui.core.errors import UserError
+from ftgui.core.settings.config import OPTIMIZERS, PhaseConfig
 from ftgui.gui.settings_panel import ReasonLabel
 
 COLUMNS = ("Phase", "Epochs", "Optimizer", "Learning rate", "Trains")

@@ -20,13 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ftgui.core.config import MAX_IMAGE_SIZE, WEIGHT_CHOICES, RunConfig
-from ftgui.core.dataset import Dataset, find_dataset
+from ftgui.core.data.dataset import Dataset, find_dataset
+from ftgui.core.data.sample import sample_dir
 from ftgui.core.errors import UserError
-from ftgui.core.model import imagenet_cache_path
-from ftgui.core.run_folder import RunFolder
-from ftgui.core.sample import sample_dir
-from ftgui.core.vgg16 import MIN_IMAGE_SIZE
+from ftgui.core.model.build import imagenet_cache_path
+from ftgui.core.settings.config import MAX_IMAGE_SIZE, WEIGHT_CHOICES, RunConfig
+from ftgui.core.settings.vgg16 import MIN_IMAGE_SIZE
+from ftgui.core.training.run_folder import RunFolder
 
 WEIGHT_LABELS = (("imagenet", "ImageNet"), ("file", "File…"), ("none", "Random init"))
 SAMPLE_TEXT = "✓ Sample: scikit-learn's handwritten digits, 10 classes, 1,797 images (no download)"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from ftgui.core.config import RunConfig
-from ftgui.core.events import (
+from ftgui.core.settings.config import RunConfig
+from ftgui.core.training.events import (
     BatchEnded,
     EpochEnded,
     PhaseEnded,
@@ -14,7 +14,7 @@ from ftgui.core.events import (
     RunStarted,
     Status,
 )
-from ftgui.core.training_process import Failed, Finished, Ready, TrainingProcess
+from ftgui.core.training.training_process import Failed, Finished, Ready, TrainingProcess
 
 POLL_SECONDS = 0.2
 

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 
 from ftgui.core.errors import UserError
-from ftgui.core.vgg16 import LayerInfo, feature_shape, layer_names, vgg16_layers
+from ftgui.core.settings.vgg16 import LayerInfo, feature_shape, layer_names, vgg16_layers
 
 HEAD_UNITS = 256
 

@@ -9,10 +9,10 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ftgui.core.config import PhaseConfig
 from ftgui.core.errors import UserError
-from ftgui.core.layer_plan import HEAD_UNITS
 from ftgui.core.paths import keras_cache_dir
+from ftgui.core.settings.config import PhaseConfig
+from ftgui.core.settings.layer_plan import HEAD_UNITS
 
 if TYPE_CHECKING:
     import keras

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ftgui.core.config import RunConfig
 from ftgui.core.paths import ftgui_home
+from ftgui.core.settings.config import RunConfig
 
 SAMPLE_PIXELS = 32
 SPLIT_SHARES = (("train", 0.6), ("validation", 0.2), ("test", 0.2))

@@ -9,9 +9,9 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from ftgui.core.config import RunConfig
 from ftgui.core.errors import UserError
 from ftgui.core.files import write_atomically
+from ftgui.core.settings.config import RunConfig
 
 HISTORY_FIELDS = (
     "phase",

@@ -9,12 +9,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ftgui.core.checkpoint import CHECKPOINT_FILE
-from ftgui.core.config import WEIGHT_CHOICES, PhaseConfig, RunConfig
-from ftgui.core.dataset import Dataset, find_dataset
-from ftgui.core.epoch_records import PhaseRecorder, progress_callback, save_model
+from ftgui.core.data.dataset import Dataset, find_dataset
+from ftgui.core.data.pipeline import EpochOrder, make_dataset, steps_for
+from ftgui.core.data.sample import ensure_sample_dataset
+from ftgui.core.data.scan import scan_dataset
 from ftgui.core.errors import UserError
-from ftgui.core.events import (
+from ftgui.core.paths import new_run_dir
+from ftgui.core.settings.config import WEIGHT_CHOICES, PhaseConfig, RunConfig
+from ftgui.core.settings.layer_plan import LayerPlan
+from ftgui.core.training.checkpoint import CHECKPOINT_FILE
+from ftgui.core.training.epoch_records import PhaseRecorder, progress_callback, save_model
+from ftgui.core.training.events import (
     EpochEnded,
     Listener,
     PhaseEnded,
@@ -25,13 +30,8 @@ from ftgui.core.events import (
     Status,
     quarterly,
 )
-from ftgui.core.layer_plan import LayerPlan
-from ftgui.core.paths import new_run_dir
-from ftgui.core.pipeline import EpochOrder, make_dataset, steps_for
-from ftgui.core.resume import ResumePoint, plan_resume
-from ftgui.core.run_folder import RunFolder
-from ftgui.core.sample import ensure_sample_dataset
-from ftgui.core.scan import scan_dataset
+from ftgui.core.training.resume import ResumePoint, plan_resume
+from ftgui.core.training.run_folder import RunFolder
 
 
 def resolve_dataset(config: RunConfig) -> Dataset:
@@ -98,13 +98,13 @@ class PhaseRunner:
         listener(Status(report.summary()))
 
         listener(Status("Loading TensorFlow…"))
-        from ftgui.core.device import setup_devices
+        from ftgui.core.model.device import setup_devices
 
         device = setup_devices()
         import keras
 
-        from ftgui.core.acceleration import choose_acceleration
-        from ftgui.core.model import build_model, load_saved_weights
+        from ftgui.core.model.acceleration import choose_acceleration
+        from ftgui.core.model.build import build_model, load_saved_weights
 
         keras.backend.clear_session()
         keras.utils.set_random_seed(config.seed)
@@ -145,7 +145,7 @@ class PhaseRunner:
         if self.resume:
             listener(Status(point.describe(config)))
 
-        from ftgui.core.feature_cache import FeatureCache
+        from ftgui.core.training.feature_cache import FeatureCache
 
         self.images = _ImageData(dataset, train, validation, binary, order)
         self.cache = FeatureCache(
@@ -186,7 +186,7 @@ class PhaseRunner:
         self, index: int, phase: PhaseConfig, point: ResumePoint, folder: RunFolder
     ) -> PhaseRecorder:
         """Compile the phase; when it is the resumed one, put its checkpoint state back."""
-        from ftgui.core.model import compile_phase
+        from ftgui.core.model.build import compile_phase
 
         with self.acceleration.strategy.scope():
             compile_phase(self.model, phase, self.images.dataset.num_classes, self.acceleration.xla)
@@ -220,7 +220,7 @@ class PhaseRunner:
         if not level:
             self._fit(self.model, images.train, images.validation, phase, callback)
             return
-        from ftgui.core.feature_cache import EXTRACT_BATCH
+        from ftgui.core.training.feature_cache import EXTRACT_BATCH
 
         sources = (
             make_dataset(images.dataset.train, config.image_size, EXTRACT_BATCH, images.binary),
@@ -241,8 +241,8 @@ class PhaseRunner:
             )
         if features is None:  # stopped while computing them
             return
-        from ftgui.core.feature_cache import cached_dataset, tail_model
-        from ftgui.core.model import compile_for_phase
+        from ftgui.core.model.build import compile_for_phase
+        from ftgui.core.training.feature_cache import cached_dataset, tail_model
 
         with self.acceleration.strategy.scope():
             tail = tail_model(self.model, config.image_size, features.level)
@@ -300,7 +300,7 @@ def run(
 
 
 def _building_message(weights: str) -> str:
-    from ftgui.core.model import imagenet_cache_path
+    from ftgui.core.model.build import imagenet_cache_path
 
     if weights == "imagenet" and not imagenet_cache_path().exists():
         return (

@@ -15,8 +15,8 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from ftgui.core.config import RunConfig
 from ftgui.core.errors import UserError
+from ftgui.core.settings.config import RunConfig
 
 CHILD_NICENESS = 5
 
@@ -46,13 +46,13 @@ def serve(commands: Any, events: Any, stop: Any) -> None:
     with contextlib.suppress(OSError):
         os.nice(CHILD_NICENESS)
     try:
-        from ftgui.core.device import setup_devices
+        from ftgui.core.model.device import setup_devices
 
         events.send(Ready(setup_devices()))
         message = commands.recv()  # (a RunConfig as a dict, resume?), or None to quit
         if message is None:
             return
-        from ftgui.core.runner import run
+        from ftgui.core.training.runner import run
 
         config, resume = message
         run(RunConfig.from_dict(config), events.send, stop, resume)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ftgui.core.errors import UserError
-from ftgui.core.run_folder import write_run_file
+from ftgui.core.training.run_folder import write_run_file
 
 CHECKPOINT_FILE = "checkpoint.npz"
 _META, _WEIGHTS, _OPTIMIZER, _BEST = "meta", "weights/", "optimizer/", "best/"

@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ftgui.core.config import PhaseConfig
-from ftgui.core.events import quarterly
-from ftgui.core.vgg16 import layer_names, vgg16_layers
+from ftgui.core.settings.config import PhaseConfig
+from ftgui.core.settings.vgg16 import layer_names, vgg16_layers
+from ftgui.core.training.events import quarterly
 
 if TYPE_CHECKING:
     import keras
     import tensorflow as tf
 
-    from ftgui.core.pipeline import EpochOrder
+    from ftgui.core.data.pipeline import EpochOrder
 
 
 EXTRACT_BATCH = 64  # images per step when computing frozen outputs (inference only)

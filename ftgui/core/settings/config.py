@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ftgui.core.errors import UserError
-from ftgui.core.layer_plan import check_layer_name, trainable_from
-from ftgui.core.vgg16 import MIN_IMAGE_SIZE, layer_names
+from ftgui.core.settings.layer_plan import check_layer_name, trainable_from
+from ftgui.core.settings.vgg16 import MIN_IMAGE_SIZE, layer_names
 
 OPTIMIZERS = ("rmsprop", "adam", "sgd")
 MAX_IMAGE_SIZE = 1024

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ftgui.core.dataset import SPLITS, Dataset, Split
+from ftgui.core.data.dataset import SPLITS, Dataset, Split
 from ftgui.core.errors import UserError
 from ftgui.core.files import write_atomically
 from ftgui.core.paths import ftgui_home

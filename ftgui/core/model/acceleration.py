@@ -7,8 +7,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from ftgui.core.config import RunConfig
 from ftgui.core.errors import UserError
+from ftgui.core.settings.config import RunConfig
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from ftgui.core.dataset import Split
+from ftgui.core.data.dataset import Split
 
 if TYPE_CHECKING:
     import tensorflow as tf

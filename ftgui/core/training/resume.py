@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ftgui.core.checkpoint import Checkpoint
-from ftgui.core.config import RunConfig
 from ftgui.core.errors import UserError
-from ftgui.core.run_folder import CONFIG_FILE, TEST_METRICS_FILE, RunFolder, read_history
+from ftgui.core.settings.config import RunConfig
+from ftgui.core.training.checkpoint import Checkpoint
+from ftgui.core.training.run_folder import CONFIG_FILE, TEST_METRICS_FILE, RunFolder, read_history
 
 Row = dict[str, float | int | str]
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ftgui.core.checkpoint import (
+from ftgui.core.training.checkpoint import (
     Arrays,
     Best,
     Checkpoint,
@@ -22,8 +22,8 @@ from ftgui.core.checkpoint import (
     best_model_name,
     variable_arrays,
 )
-from ftgui.core.events import BatchEnded, EpochEnded, Listener
-from ftgui.core.run_folder import RunFolder, write_run_file
+from ftgui.core.training.events import BatchEnded, EpochEnded, Listener
+from ftgui.core.training.run_folder import RunFolder, write_run_file
 
 # Saving the whole model for a new best epoch takes ~0.3 s at 60 MB (measured here); cached
 # classifier epochs can take 0.1 s. Between the start of `fit` or the last save and the next

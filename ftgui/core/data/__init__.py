@@ -1,0 +1,1 @@
+"""Images on disk: dataset layouts, the image check, tf.data pipelines, sample and Kaggle data."""

@@ -1,0 +1,1 @@
+"""Running phases: events, run folder, checkpoints, resume, layer caching, the child process."""
