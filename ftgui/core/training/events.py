@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class RunStarted:
     dataset: str
     class_names: list[str]
     phases: list[PhaseOutline]
+    dataset_report: dict[str, Any] = field(default_factory=dict)  # the image check's findings
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,30 @@ def quarterly(report: Callable[[str], None], what: str) -> Callable[[int, int], 
             report(f"{what}: {done:,}/{total:,}…")
 
     return progress
+
+
+def epoch_from_row(row: Mapping[str, Any], epochs: int) -> EpochEnded:
+    """A history.csv row (1-based phase and epoch) as the replayed event that drew it."""
+    logs = {k: float(row[k]) for k in ("loss", "accuracy", "val_loss", "val_accuracy")}
+    return EpochEnded(
+        int(row["phase"]) - 1, int(row["epoch"]) - 1, epochs, logs, float(row["seconds"]), True
+    )
+
+
+def history_events(
+    rows: Sequence[Mapping[str, Any]], planned_epochs: Sequence[int] = ()
+) -> list[Event]:
+    """A run's history as the events a listener saw: each phase's start, then its epochs.
+
+    `planned_epochs` are the configured epochs per phase; phases beyond it count what ran.
+    """
+    events: list[Event] = []
+    for phase in sorted({int(row["phase"]) for row in rows}):
+        phase_rows = [row for row in rows if int(row["phase"]) == phase]
+        epochs = planned_epochs[phase - 1] if phase <= len(planned_epochs) else len(phase_rows)
+        events.append(PhaseStarted(phase - 1, str(phase_rows[0]["phase_name"]), epochs, 0))
+        events.extend(epoch_from_row(row, epochs) for row in phase_rows)
+    return events
 
 
 Event = Status | RunStarted | PhaseStarted | BatchEnded | EpochEnded | PhaseEnded | RunEnded

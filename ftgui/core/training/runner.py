@@ -20,7 +20,6 @@ from ftgui.core.settings.layer_plan import LayerPlan
 from ftgui.core.training.checkpoint import CHECKPOINT_FILE
 from ftgui.core.training.epoch_records import PhaseRecorder, progress_callback, save_model
 from ftgui.core.training.events import (
-    EpochEnded,
     Listener,
     PhaseEnded,
     PhaseOutline,
@@ -28,6 +27,7 @@ from ftgui.core.training.events import (
     RunEnded,
     RunStarted,
     Status,
+    epoch_from_row,
     quarterly,
 )
 from ftgui.core.training.resume import ResumePoint, plan_resume
@@ -140,6 +140,7 @@ class PhaseRunner:
                 dataset.summary(),
                 dataset.class_names,
                 _outlines(config, dataset.num_classes, steps),
+                report.to_json(),
             )
         )
         if self.resume:
@@ -160,7 +161,8 @@ class PhaseRunner:
         try:
             for index, phase in enumerate(config.phases):
                 listener(PhaseStarted(index, phase.name, phase.epochs, steps))
-                _replay(point.rows_of(index), index, phase.epochs, listener)
+                for row in point.rows_of(index):  # finished before a resume: redraw them
+                    listener(epoch_from_row(row, phase.epochs))
                 if index < point.phase:
                     listener(PhaseEnded(index, phase.epochs, False))
                     continue
@@ -349,12 +351,3 @@ def tensorflow_errors(doing: str) -> Iterator[None]:
             f"An image could not be decoded while {doing} ({decode.strip()}); "
             f"remove or replace that file."
         ) from None
-
-
-def _replay(rows: list, phase: int, epochs: int, listener: Listener) -> None:
-    """Send a resumed run's finished epochs again (marked replayed), so plots show them."""
-    for row in rows:
-        logs = {k: float(row[k]) for k in ("loss", "accuracy", "val_loss", "val_accuracy")}
-        listener(
-            EpochEnded(phase, int(row["epoch"]) - 1, epochs, logs, float(row["seconds"]), True)
-        )
