@@ -25,7 +25,7 @@ def exec_and_time(*_):
     def shown():
         window = next(w for w in QApplication.topLevelWidgets() if w.isVisible())
         print(f"visible {time.time() - float(os.environ['T0']):.3f}", flush=True)
-        label = window.device_label
+        label = window.status.device_label
         def ready():
             if label.text() != "Loading TensorFlow…":
                 print(f"tensorflow {time.time() - float(os.environ['T0']):.3f}", flush=True)

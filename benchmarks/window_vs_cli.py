@@ -29,6 +29,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from ftgui.core.settings.config import RunConfig
+from ftgui.core.training.events import PhaseStarted, RunEnded
 from ftgui.gui.main_window import MainWindow
 
 data, out, size, head, finetune = sys.argv[1:6]
@@ -43,13 +44,13 @@ window.start_preloading()
 beats, marks = [], {}
 
 def start_when_loaded():
-    if window.device_label.text().startswith("Loading"):
+    if window.status.device_label.text().startswith("Loading"):
         QTimer.singleShot(50, start_when_loaded)
         return
     QTimer(window, interval=10, timeout=lambda: beats.append(time.perf_counter())).start()
     window.start_training()
-    window.worker.phase_started.connect(lambda e: marks.setdefault("first", time.perf_counter()))
-    window.worker.run_ended.connect(lambda e: marks.setdefault("end", time.perf_counter()))
+    window.runs.subscribe(lambda e: marks.setdefault("first", time.perf_counter()), PhaseStarted)
+    window.runs.subscribe(lambda e: marks.setdefault("end", time.perf_counter()), RunEnded)
     QTimer(window, interval=100, timeout=check).start()
 
 def check():

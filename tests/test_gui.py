@@ -12,7 +12,9 @@ from PySide6.QtCore import QCoreApplication, QSettings, Qt
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.settings.layer_plan import LayerPlan
 from ftgui.core.settings.vgg16 import layer_names
+from ftgui.core.training.events import RunStarted
 from ftgui.core.training.run_folder import HISTORY_FIELDS, read_history
+from ftgui.core.training.training_process import Ready
 from ftgui.gui.layer_table import TRAIN, LayerTableModel
 from ftgui.gui.main_window import MainWindow
 
@@ -65,7 +67,7 @@ def test_layer_table_model_passes_qt_model_tester(qtmodeltester):
 
 def test_ticking_a_checkbox_makes_the_layer_trainable_in_the_selected_phase(window):
     window.phase_editor.select(0)
-    model = window.layer_model
+    model = window.layers_box.model
     row = layer_names().index("block4_conv2")
     assert model.setData(
         model.index(row, TRAIN), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole
@@ -80,7 +82,7 @@ def test_ticking_a_checkbox_makes_the_layer_trainable_in_the_selected_phase(wind
 
 def test_each_phase_plan_shows_as_checkboxes(window):
     window.phase_editor.select(1)
-    model = window.layer_model
+    model = window.layers_box.model
     checked = [
         model.layer_name(r)
         for r in range(len(layer_names()))
@@ -98,7 +100,7 @@ def test_each_phase_plan_shows_as_checkboxes(window):
 
 def test_unfreeze_from_here_emits_one_range_wide_change_and_updates_totals(window, qtbot):
     window.phase_editor.select(0)
-    model = window.layer_model
+    model = window.layers_box.model
     changes = []
     model.dataChanged.connect(lambda first, last, roles: changes.append((first.row(), last.row())))
     model.unfreeze_from_row(layer_names().index("block4_conv1"))
@@ -107,11 +109,11 @@ def test_unfreeze_from_here_emits_one_range_wide_change_and_updates_totals(windo
         layer_names()[layer_names().index("block4_conv1") :]
     )
     plan = LayerPlan(150, 2, set(window.config.phases[0].trainable_layers))
-    assert f"{plan.trainable_params:,}" in window.totals.text()
-    assert f"{plan.non_trainable_params:,}" in window.totals.text()
-    window.freeze_button.click()
+    assert f"{plan.trainable_params:,}" in window.layers_box.totals.text()
+    assert f"{plan.non_trainable_params:,}" in window.layers_box.totals.text()
+    window.layers_box.freeze_button.click()
     assert window.config.phases[0].trainable_layers == []
-    assert "2,097,665" in window.totals.text()  # the book's figure for the frozen base
+    assert "2,097,665" in window.layers_box.totals.text()  # the book's figure for the frozen base
 
 
 def test_phases_can_be_added_reordered_and_removed(window):
@@ -147,11 +149,13 @@ def test_a_whole_run_draws_both_phases_and_writes_the_cli_run_folder(
 ):
     out = tmp_path / "gui-run"
     tiny_run(window, book_dataset, out)
+    started = []
+    window.runs.subscribe(started.append, RunStarted)
     assert window.start_button.isEnabled(), window.problems()
     window.start_button.click()
     assert window.is_running() and not window.settings_panel.data_edit.isEnabled()
     assert (
-        not window.layer_model.flags(window.layer_model.index(0, TRAIN))
+        not window.layers_box.model.flags(window.layers_box.model.index(0, TRAIN))
         & Qt.ItemFlag.ItemIsUserCheckable
     )
     qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
@@ -175,7 +179,7 @@ def test_a_whole_run_draws_both_phases_and_writes_the_cli_run_folder(
     assert len(read_history(out)) == 4
     assert "Finished" in window.progress.format()
     assert window.start_button.isEnabled() and window.settings_panel.data_edit.isEnabled()
-    assert window.device_label.text() == "CPU only"
+    assert window.status.device_label.text() == started[0].device  # "CPU only" or the GPU
 
 
 def test_stop_keeps_finished_epochs_and_file_resume_continues_the_run(
@@ -194,8 +198,8 @@ def test_stop_keeps_finished_epochs_and_file_resume_continues_the_run(
     assert "Stopped: every finished epoch is kept (File → Resume run…" in window.progress.format()
     window.curves.clear()
 
-    assert window.resume_run(str(run_dir))  # a new training process takes over
-    assert window.is_running()
+    window.files.resume_run(str(run_dir))  # checked off the GUI thread, then continued
+    qtbot.waitUntil(window.is_running, timeout=10_000)  # a new training process takes over
     qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
     rows = read_history(run_dir)
     assert [(r["phase"], r["epoch"]) for r in rows] == [(1, e) for e in range(1, 21)] + [(2, 1)]
@@ -203,8 +207,11 @@ def test_stop_keeps_finished_epochs_and_file_resume_continues_the_run(
     assert window.progress.format().startswith("Finished")
     assert window.settings_panel.out_edit.text() == ""  # Start now makes a new run
 
-    assert not window.resume_run(str(run_dir))
+    window.last_error = None
+    window.files.resume_run(str(run_dir))
+    qtbot.waitUntil(lambda: window.last_error is not None, timeout=10_000)
     assert "already finished every phase" in window.last_error.text()
+    assert not window.is_running()
     window.last_error.accept()
     assert window.start_button.isEnabled()
 
@@ -216,7 +223,7 @@ def test_closing_mid_run_stops_at_the_batch_end_and_exits_cleanly(
     window.confirm_stop_and_quit = lambda: True
     window.start_training()
     wait_for_first(window, qtbot, "epoch_x")
-    thread = window.thread
+    thread = window.runs.thread
     window.close()
     assert window.isVisible()  # waits for the batch end, not the GUI thread
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=RUN_TIMEOUT_MS)
@@ -243,13 +250,30 @@ def test_an_error_in_the_worker_shows_a_dialog_and_the_window_stays_usable(
     assert window.start_button.isEnabled()
 
 
-def test_unexpected_errors_come_with_expandable_details(window):
-    window.show_error("Training failed: ValueError: boom", "Traceback (most recent call last): …")
-    assert window.last_error.detailedText().startswith("Traceback")
+def test_an_unexpected_error_in_the_training_process_shows_its_traceback(window, qtbot):
+    from multiprocessing import Event, Pipe
+
+    from ftgui.core.training.training_process import Failed, serve
+
+    commands_in, commands = Pipe(duplex=False)
+    events, events_out = Pipe(duplex=False)
+    commands.send(42)  # not a (config, resume) pair: a bug, not bad input
+    serve(commands_in, events_out, Event())
+    received = []
+    while events.poll(0):
+        received.append(events.recv())
+    failed = next(m for m in received if isinstance(m, Failed))
+    assert failed.reason.startswith("Training failed: TypeError")
+    assert failed.details.startswith("Traceback (most recent call last)")
+    window.runs.errored.emit(failed.reason, failed.details)  # as the worker forwards it
+    assert window.last_error.text() == failed.reason
+    assert window.last_error.detailedText() == failed.details
     window.last_error.accept()
 
 
-def test_run_folder_opens_into_the_plots_and_plots_export_as_png(window, book_dataset, tmp_path):
+def test_run_folder_opens_into_the_plots_and_plots_export_as_png(
+    window, qtbot, book_dataset, tmp_path
+):
     from ftgui.core.training.runner import run
 
     config = RunConfig(
@@ -261,29 +285,31 @@ def test_run_folder_opens_into_the_plots_and_plots_export_as_png(window, book_da
     )
     config.phases[0].epochs, config.phases[1].epochs = 2, 1
     run(config, lambda e: None)
-    assert window.open_run(str(tmp_path / "run"))
+    window.files.open_run(str(tmp_path / "run"))  # read off the GUI thread
+    qtbot.waitUntil(lambda: len(window.curves.timeline.phases) == 2, timeout=10_000)
     assert [len(p.epoch_x) for p in window.curves.timeline.phases] == [2, 1]
+    assert [p.epochs for p in window.curves.timeline.phases] == [2, 1]
     assert window.settings_panel.data_edit.text() == str(book_dataset)
-    assert window.export_plots(str(tmp_path / "curves.png"))
+    assert window.files.export_plots(str(tmp_path / "curves.png"))
     assert (tmp_path / "curves.png").stat().st_size > 5000
-    assert str(tmp_path / "run") in window._recent()
+    assert str(tmp_path / "run") in window.files.recent()
 
 
 def test_configuration_saves_and_opens_with_every_setting(window, tmp_path):
     window.settings_panel.use_sample()
     window.phase_editor.add_button.click()
-    window.save_config(str(tmp_path / "c.json"))
+    window.files.save_config(str(tmp_path / "c.json"))
     saved = RunConfig.load(tmp_path / "c.json")
     assert saved.sample and len(saved.phases) == 3 and saved.image_size == 32
     other = MainWindow(RunConfig())
-    assert other.open_config(str(tmp_path / "c.json"))
+    assert other.files.open_config(str(tmp_path / "c.json"))
     assert other.current_config() == saved
     other.deleteLater()
 
 
 def test_a_bad_config_file_shows_its_reason(window, tmp_path):
     (tmp_path / "c.json").write_text('{"image_size": "huge"}')
-    assert not window.open_config(str(tmp_path / "c.json"))
+    assert not window.files.open_config(str(tmp_path / "c.json"))
     assert "must be a whole number" in window.last_error.text()
 
 
@@ -318,16 +344,20 @@ def test_a_preloaded_process_reports_the_device_runs_and_is_replaced(
     window, qtbot, book_dataset, tmp_path
 ):
     window.start_preloading()
-    qtbot.waitUntil(lambda: window.device_label.text() == "CPU only", timeout=RUN_TIMEOUT_MS)
-    warm = window.standby
+    ready = []
+    window.runs.subscribe(ready.append, Ready)
+    qtbot.waitUntil(lambda: bool(ready), timeout=RUN_TIMEOUT_MS)
+    assert window.status.device_label.text() == ready[0].device
+    warm = window.runs.standby
     tiny_run(window, book_dataset, tmp_path / "run", head=1, finetune=1)
     window.start_training()
-    assert window.worker is warm[1] and window.standby is None
+    assert window.runs.worker is warm[1] and window.runs.standby is None
     qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
     assert len(read_history(tmp_path / "run")) == 2
-    assert window.standby is not None and window.standby[1] is not warm[1]  # ready for the next
+    standby = window.runs.standby
+    assert standby is not None and standby[1] is not warm[1]  # ready for the next
     window.close()
-    assert not window.isVisible() and window.standby is None
+    assert not window.isVisible() and window.runs.standby is None
     assert window.last_error is None
 
 
@@ -337,14 +367,14 @@ def test_a_training_process_that_dies_gets_a_dialog_and_the_window_recovers(
     tiny_run(window, book_dataset, tmp_path / "run", head=30, finetune=1)
     window.start_training()
     wait_for_first(window, qtbot, "batch_x")
-    window.worker.process.process.kill()
+    window.runs.worker.process.process.kill()
     qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
     assert "The training process ended unexpectedly (exit code -9)" in window.last_error.text()
     window.last_error.accept()
     assert window.start_button.isEnabled()
 
 
-def test_file_import_fills_in_the_imported_dataset(window, tmp_path):
+def test_file_import_fills_in_the_imported_dataset(window, qtbot, tmp_path):
     import zipfile
 
     from PIL import Image
@@ -356,8 +386,11 @@ def test_file_import_fills_in_the_imported_dataset(window, tmp_path):
         for n in range(2000):
             for animal in ("cat", "dog"):
                 zf.write(image, f"train/{animal}.{n}.jpg")
-    assert window.import_kaggle(str(archive), str(tmp_path / "dogs-vs-cats"))
-    assert window.settings_panel.data_edit.text() == str(tmp_path / "dogs-vs-cats")
+    window.files.import_kaggle(str(archive), str(tmp_path / "dogs-vs-cats"))
+    qtbot.waitUntil(
+        lambda: window.settings_panel.data_edit.text() == str(tmp_path / "dogs-vs-cats"),
+        timeout=60_000,
+    )
     assert "2000 train, 1000 validation, 1000 test" in window.settings_panel.data_reason.text()
 
 
@@ -368,7 +401,7 @@ def test_skipped_files_are_listed_in_a_dialog_when_a_run_starts(
     tiny_run(window, book_dataset, tmp_path / "run", head=1, finetune=1)
     window.start_training()
     qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
-    box = window.dataset_report_box
+    box = window.dataset_report.box
     assert box.text().startswith("1 files cannot be used and were skipped")
     assert box.detailedText() == f"{book_dataset / 'train' / 'cats' / 'broken.jpg'}: empty file"
     box.accept()

@@ -7,9 +7,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from ftgui.core.training.events import BatchEnded, EpochEnded, PhaseStarted, RunStarted
 from ftgui.gui.timeline import METRICS, PhaseSeries, Timeline, smooth_curve
 
 REDRAW_HZ = 10
+CURVE_EVENTS = (RunStarted, PhaseStarted, BatchEnded, EpochEnded)
 PHASE_COLOURS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860")
 TRAIN_COLOUR = "#1f5fa8"
 VAL_COLOUR = "#d9480f"
@@ -133,6 +135,24 @@ class CurvesWidget(QWidget):
                 pen=pen, symbol=symbol, symbolBrush=colour, symbolPen=None, symbolSize=8
             )
             legend.addItem(sample, name)
+
+    def handle(self, event: object) -> None:
+        """Draw a run's events: its extent, each phase's start, batches and epochs."""
+        if isinstance(event, RunStarted):
+            self.set_extent(sum(max(p.epochs, 1) for p in event.phases))
+        elif isinstance(event, PhaseStarted):
+            self.start_phase(event.name, event.epochs)
+        elif isinstance(event, BatchEnded):
+            self.add_batch(event.epoch, event.batch, event.steps_per_epoch, event.logs)
+        elif isinstance(event, EpochEnded):
+            self.add_epoch(event.epoch, event.logs)
+
+    def show_events(self, events: list[object]) -> None:
+        """Replace what is drawn with a finished run's events, drawn at once."""
+        self.clear()
+        for event in events:
+            self.handle(event)
+        self.redraw_if_dirty()
 
     def clear(self) -> None:
         for metric, widget in self.plots.items():

@@ -5,16 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ftgui.core.settings.config import RunConfig
-from ftgui.core.training.events import (
-    BatchEnded,
-    EpochEnded,
-    PhaseEnded,
-    PhaseStarted,
-    RunEnded,
-    RunStarted,
-    Status,
-)
-from ftgui.core.training.training_process import Failed, Finished, Ready, TrainingProcess
+from ftgui.core.training.training_process import Failed, Finished, TrainingProcess
 
 POLL_SECONDS = 0.2
 
@@ -22,19 +13,13 @@ POLL_SECONDS = 0.2
 class TrainingWorker(QObject):
     """Lives on its own QThread and owns one TrainingProcess; talks to the window by signals.
 
-    Payloads are the core's frozen event dataclasses (`Signal(object)`, never `Signal(dict)`).
-    `device_found` fires when the child has loaded TensorFlow; `errored` carries (one-sentence
-    reason, details); `finished` is emitted last, always.
+    Every message from the child — `Ready` once TensorFlow has loaded, then the runner's events —
+    goes out through the one `event_received` signal, as the core's frozen dataclasses
+    (`Signal(object)`, never `Signal(dict)`); `errored` carries (one-sentence reason, details);
+    `finished` is emitted last, always.
     """
 
-    device_found = Signal(str)
-    status_changed = Signal(object)
-    run_started = Signal(object)
-    phase_started = Signal(object)
-    batch_ended = Signal(object)
-    epoch_ended = Signal(object)
-    phase_ended = Signal(object)
-    run_ended = Signal(object)
+    event_received = Signal(object)
     errored = Signal(object, object)
     finished = Signal(object)  # this worker
 
@@ -42,15 +27,6 @@ class TrainingWorker(QObject):
         super().__init__()
         self._shutting_down = False
         self.process = TrainingProcess()
-        self._signals = {
-            Status: self.status_changed,
-            RunStarted: self.run_started,
-            PhaseStarted: self.phase_started,
-            BatchEnded: self.batch_ended,
-            EpochEnded: self.epoch_ended,
-            PhaseEnded: self.phase_ended,
-            RunEnded: self.run_ended,
-        }
 
     def start_run(self, config: RunConfig, resume: bool = False) -> None:
         """Thread-safe: hand the configuration to the waiting child (`resume`: continue it)."""
@@ -86,15 +62,10 @@ class TrainingWorker(QObject):
                     continue
                 if isinstance(message, Finished):
                     return
-                self._dispatch(message)
+                if isinstance(message, Failed):
+                    self.errored.emit(message.reason, message.details)
+                else:
+                    self.event_received.emit(message)
         finally:
             self.process.exit_code()
             self.finished.emit(self)
-
-    def _dispatch(self, message: object) -> None:
-        if isinstance(message, Ready):
-            self.device_found.emit(message.device)
-        elif isinstance(message, Failed):
-            self.errored.emit(message.reason, message.details)
-        else:
-            self._signals[type(message)].emit(message)  # type: ignore[index]

@@ -21,7 +21,11 @@ def import_dogs_vs_cats(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
     """Copy cat.N.jpg / dog.N.jpg into OUT/{train,validation,test}/{cats,dogs}/ as the book does:
-    the lowest-numbered images to train, the next to validation, the next to test."""
+    the lowest-numbered images to train, the next to validation, the next to test.
+
+    `progress(done, total)` is called after each file and may raise to cancel; whatever ends the
+    import early (a cancel, a full disk) removes the files copied so far.
+    """
     per_class = per_class or dict(BOOK_SPLIT)
     for split, count in per_class.items():
         if count < 0:
@@ -34,6 +38,7 @@ def import_dogs_vs_cats(
         )
     if out.exists() and any(out.iterdir()):
         raise UserError(f"{out} is not empty; choose a new folder for the imported dataset.")
+    created = not out.exists()
     try:
         with zipfile.ZipFile(archive) as zf:
             members = _members_by_class(zf)
@@ -44,22 +49,44 @@ def import_dogs_vs_cats(
                         f"{archive} has {len(names)} {animal} images but the split needs "
                         f"{needed}; lower --train, --validation or --test."
                     )
-            total, done = needed * 2, 0
-            for animal, names in members.items():
-                start = 0
-                for split, count in per_class.items():
-                    folder = out / split / f"{animal}s"
-                    folder.mkdir(parents=True, exist_ok=True)
-                    for member in names[start : start + count]:
-                        with zf.open(member) as source, open(folder / Path(member).name, "wb") as f:
-                            shutil.copyfileobj(source, f)
-                        done += 1
-                        if progress is not None:
-                            progress(done, total)
-                    start += count
+            _copy_split(zf, members, per_class, out, progress)
     except zipfile.BadZipFile:
         raise UserError(f"{archive} is not a zip archive; pass Kaggle's train.zip.") from None
+    except BaseException as exc:  # a full disk, a cancel, Ctrl+C: leave no half-imported dataset
+        for split in per_class:
+            shutil.rmtree(out / split, ignore_errors=True)
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise UserError(
+                f"Cannot copy the images into {out} ({exc.strerror or exc}); free some space or "
+                f"choose another folder, then import again."
+            ) from None
+        raise
     return {split: 2 * count for split, count in per_class.items()}
+
+
+def _copy_split(
+    zf: zipfile.ZipFile,
+    members: dict[str, list[str]],
+    per_class: dict[str, int],
+    out: Path,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """Copy the lowest-numbered images of each class to train, the next to validation, …"""
+    total, done = 2 * sum(per_class.values()), 0
+    for animal, names in members.items():
+        start = 0
+        for split, count in per_class.items():
+            folder = out / split / f"{animal}s"
+            folder.mkdir(parents=True, exist_ok=True)
+            for member in names[start : start + count]:
+                with zf.open(member) as source, open(folder / Path(member).name, "wb") as f:
+                    shutil.copyfileobj(source, f)
+                done += 1
+                if progress is not None:
+                    progress(done, total)  # may raise to cancel
+            start += count
 
 
 def _members_by_class(zf: zipfile.ZipFile) -> dict[str, list[str]]:
