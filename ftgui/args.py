@@ -1,16 +1,32 @@
-"""Command-line flags shared by `train` and the window, and their mapping onto a RunConfig."""
+"""Command-line flags shared by `train` and the window, and their mapping onto a RunConfig.
+
+The flags of the settings come from the tables in `ftgui.core.settings.fields`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from ftgui.core.data.sample import SAMPLE_DEFAULTS, apply_sample_defaults
 from ftgui.core.errors import UserError
-from ftgui.core.settings.config import RunConfig
+from ftgui.core.settings.config import BOOK_UNFREEZE_FROM, RunConfig, book_phases
+from ftgui.core.settings.fields import (
+    PHASE_FLAG_ENDS,
+    PHASE_SETTINGS,
+    RUN_SETTINGS,
+    SPEED,
+    Setting,
+)
 from ftgui.core.settings.layer_plan import trainable_from
 from ftgui.core.settings.vgg16 import layer_names
+
+DATA_SOURCES = ("data_dir", "sample")  # one or the other
+RESUME_MAY_CHANGE = ("cache_features", "cache_budget_mb", "xla", "distribute")
+SAMPLE_HELP = (
+    "; defaults to 32 px, {epochs_head} + {epochs_finetune} epochs, classifier learning rate "
+    "{learning_rate_head:g}".format(**SAMPLE_DEFAULTS)
+)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -24,108 +40,75 @@ class OneLineParser(argparse.ArgumentParser):
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of DESIGN.md's `train` command (all default to None: "not given")."""
     data = parser.add_mutually_exclusive_group()
-    data.add_argument(
-        "--data",
-        metavar="DIR",
-        help="dataset folder: DIR/train/<class>/, DIR/validation/<class>/ "
-        "[DIR/test/<class>/], or DIR/<class>/ split by --validation-split",
-    )
-    data.add_argument(
-        "--sample",
-        action="store_true",
-        default=None,
-        help="use the bundled sample dataset (scikit-learn's digits, no download); "
-        "defaults to 32 px, {epochs_head} + {epochs_finetune} epochs, classifier "
-        "learning rate {learning_rate_head:g}".format(**SAMPLE_DEFAULTS),
-    )
+    for setting in RUN_SETTINGS:
+        if setting.name in DATA_SOURCES:
+            _add_setting_flag(data, setting)
     parser.add_argument(
         "--config",
         metavar="FILE",
         help="a run's config.json to start from (other flags override it)",
     )
-    parser.add_argument(
-        "--weights",
-        metavar="imagenet|none|FILE",
-        help="conv-base weights: Keras's ImageNet download (default), random "
-        "initialisation, or a local .h5 / .weights.h5 file",
-    )
-    parser.add_argument(
-        "--image-size", type=int, metavar="N", help="square image size (default 150)"
-    )
-    parser.add_argument("--batch-size", type=int, metavar="N", help="batch size (default 20)")
-    parser.add_argument(
-        "--epochs-head",
-        type=int,
-        metavar="N",
-        help="epochs of the first phase, training the classifier (default 30)",
-    )
-    parser.add_argument(
-        "--epochs-finetune",
-        type=int,
-        metavar="N",
-        help="epochs of the last phase, fine-tuning (default 100)",
-    )
+    for setting in RUN_SETTINGS:
+        if setting.flag and setting.name not in DATA_SOURCES and setting.section != SPEED:
+            _add_setting_flag(parser, setting)
+    _add_phase_flags(parser)
     parser.add_argument(
         "--unfreeze-from",
         metavar="LAYER",
-        help="in the last phase, train LAYER and every layer above it (default block5_conv1)",
+        help="in the last phase, train LAYER and every layer above it "
+        f"(default {BOOK_UNFREEZE_FROM})",
     )
-    parser.add_argument(
-        "--augment",
-        action="store_true",
-        default=None,
-        help="random rotation, shifts, shear, zoom and flips while training",
-    )
-    parser.add_argument(
-        "--validation-split",
-        type=float,
-        metavar="F",
-        help="share of each class held out for validation when DIR has no "
-        "train/ folder (default 0.2)",
-    )
-    parser.add_argument("--seed", type=int, metavar="N", help="random seed (default 1337)")
-    parser.add_argument(
-        "--out",
-        metavar="DIR",
-        help="run folder to write (default: a new time-stamped folder under "
-        "~/ftgui-runs or $FTGUI_RUNS_DIR)",
-    )
-    speed = parser.add_argument_group("speed")
-    speed.add_argument(
-        "--no-cache",
-        dest="cache_features",
-        action="store_false",
-        default=None,
-        help="recompute frozen layers every epoch instead of once per run",
-    )
-    speed.add_argument(
-        "--cache-budget-mb",
-        type=int,
-        metavar="N",
-        help="RAM for cached layer outputs before they go to disk in the run folder "
-        "(default: a quarter of the available memory)",
-    )
-    speed.add_argument(
-        "--mixed-precision",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="float16 compute with a float32 output layer (default: on with a GPU)",
-    )
-    speed.add_argument(
-        "--xla",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="compile training steps with XLA (default: on with a GPU)",
-    )
-    speed.add_argument(
-        "--distribute",
-        choices=("auto", "none", "mirrored"),
-        help="auto (default): MirroredStrategy when several GPUs are visible; TF_CONFIG set "
-        "selects MultiWorkerMirroredStrategy",
-    )
+    speed = parser.add_argument_group(SPEED)
+    for setting in RUN_SETTINGS:
+        if setting.flag and setting.section == SPEED:
+            _add_setting_flag(speed, setting)
 
 
-RESUME_MAY_CHANGE = ("cache_features", "cache_budget_mb", "xla", "distribute")
+def _add_setting_flag(group: Any, setting: Setting) -> None:
+    """One flag of a run-wide setting; its value lands in `args.<setting.name>`."""
+    options: dict[str, Any] = {"dest": setting.name, "default": None}
+    if setting.kind is bool and setting.optional:
+        options["action"] = argparse.BooleanOptionalAction
+    elif setting.kind is bool:
+        options["action"] = "store_false" if setting.default else "store_true"
+    elif setting.choices:
+        options["choices"] = setting.choices
+    else:
+        options["metavar"] = setting.metavar
+        if setting.kind in (int, float):
+            options["type"] = setting.kind
+    text = setting.help_with_default() + (SAMPLE_HELP if setting.name == "sample" else "")
+    group.add_argument(setting.flag, help=text, **options)
+
+
+def _phase_flags() -> list[tuple[str, str, Setting, int, str]]:
+    """(flag, dest, setting, phase index, where) for `--STEM-head` and `--STEM-finetune`."""
+    flags = []
+    for setting in PHASE_SETTINGS:
+        for end, index, where in PHASE_FLAG_ENDS if setting.flag else ():
+            flag = f"{setting.flag}-{end}"
+            flags.append((flag, flag[2:].replace("-", "_"), setting, index, where))
+    return flags
+
+
+def _add_phase_flags(parser: argparse.ArgumentParser) -> None:
+    book = book_phases()
+    for flag, dest, setting, index, where in _phase_flags():
+        default = getattr(book[index], setting.name)
+        parser.add_argument(
+            flag,
+            dest=dest,
+            type=setting.kind,
+            metavar=setting.metavar,
+            help=f"{setting.label} of {where} (default {default:g})",
+        )
+
+
+def _flag_of(dest: str) -> str:
+    """The command-line spelling of the flag whose value is `args.<dest>`."""
+    flags = {s.name: s.flag for s in RUN_SETTINGS if s.flag}
+    flags.update({d: flag for flag, d, *_ in _phase_flags()})
+    return flags.get(dest) or "--" + dest.replace("_", "-")
 
 
 def add_resume_argument(parser: argparse.ArgumentParser) -> None:
@@ -148,7 +131,7 @@ def resume_config_from_args(args: argparse.Namespace) -> RunConfig:
         if value is not None and name not in (*RESUME_MAY_CHANGE, "resume")
     ]
     if changed:
-        flag = "--" + changed[0].replace("_", "-")
+        flag = _flag_of(changed[0])
         raise UserError(
             f"--resume continues a run with its own config.json, so {flag} cannot change it; "
             f"drop {flag}, or start a new run with --config RUN_DIR/config.json."
@@ -162,43 +145,39 @@ def resume_config_from_args(args: argparse.Namespace) -> RunConfig:
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
-    """Start from --config (or the book's defaults), then apply every flag that was given."""
+    """Start from --config (or the book's defaults), then apply every flag that was given.
+
+    Values are range-checked once, by `RunConfig.validate`, except --unfreeze-from: its layer
+    name is checked here, where it enters."""
     config = RunConfig.load(args.config) if args.config else RunConfig()
     if args.sample:
         if args.config:
             config.sample, config.data_dir = True, None
         else:
             apply_sample_defaults(config)
-    if args.data is not None:
-        config.sample, config.data_dir = False, args.data
-    simple = {
-        "weights": "weights",
-        "image_size": "image_size",
-        "batch_size": "batch_size",
-        "augment": "augment",
-        "validation_split": "validation_split",
-        "seed": "seed",
-        "out": "out_dir",
-        "cache_features": "cache_features",
-        "cache_budget_mb": "cache_budget_mb",
-        "mixed_precision": "mixed_precision",
-        "xla": "xla",
-        "distribute": "distribute",
-    }
-    for flag, attribute in simple.items():
-        value = getattr(args, flag)
-        if value is not None:
-            setattr(config, attribute, value)
-    if args.epochs_head is not None:
-        config.phases[0].epochs = args.epochs_head
-    if args.epochs_finetune is not None:
-        if len(config.phases) < 2:
-            raise UserError(
-                "--epochs-finetune needs a configuration with a fine-tuning phase; "
-                "this one has a single phase (set its epochs with --epochs-head)."
-            )
-        config.phases[-1].epochs = args.epochs_finetune
+    if args.data_dir is not None:
+        config.sample, config.data_dir = False, args.data_dir
+    for setting in RUN_SETTINGS:
+        value = getattr(args, setting.name, None)
+        if setting.name not in DATA_SOURCES and value is not None:
+            setattr(config, setting.name, value)
+    _apply_phase_flags(args, config)
     if args.unfreeze_from is not None:
         chosen = trainable_from(args.unfreeze_from)
         config.phases[-1].trainable_layers = [n for n in layer_names() if n in chosen]
     return config
+
+
+def _apply_phase_flags(args: argparse.Namespace, config: RunConfig) -> None:
+    """`--STEM-head` sets the first phase, `--STEM-finetune` the last (it needs two phases)."""
+    for flag, dest, setting, index, _ in _phase_flags():
+        value = getattr(args, dest)
+        if value is None:
+            continue
+        if index != 0 and len(config.phases) < 2:
+            head = flag.rsplit("-", 1)[0] + "-head"
+            raise UserError(
+                f"{flag} needs a configuration with a fine-tuning phase; this one has a single "
+                f"phase (set its {setting.label} with {head})."
+            )
+        setattr(config.phases[index], setting.name, value)

@@ -34,13 +34,52 @@ def test_json_round_trip_keeps_every_setting(tmp_path):
     assert RunConfig.load(tmp_path / "c.json") == config
 
 
+def test_a_saved_config_json_loads_back_field_by_field_with_changed_values(tmp_path):
+    config = RunConfig(data_dir="d", validation_split=0.35, cache_budget_mb=64, xla=False)
+    config.phases[0].learning_rate = 3e-4
+    config.phases[1].trainable_layers = ["block4_conv1"]
+    config.save(tmp_path / "config.json")
+    written = json.loads((tmp_path / "config.json").read_text(encoding="utf-8"))
+    assert written == config.to_dict()
+    loaded = RunConfig.load(tmp_path / "config.json")
+    for key, value in config.to_dict().items():
+        assert getattr(loaded, key) == getattr(config, key), key
+        assert loaded.to_dict()[key] == value, key
+    assert (loaded.validation_split, loaded.cache_budget_mb, loaded.xla) == (0.35, 64, False)
+    assert loaded.phases[0].learning_rate == 3e-4
+    assert loaded.phases[1].trainable_layers == ["block4_conv1"]
+    assert loaded != RunConfig(data_dir="d")
+
+
+def test_save_replaces_the_file_atomically_and_leaves_no_partial_file(tmp_path, monkeypatch):
+    import ftgui.core.settings.config as config_module
+
+    calls = []
+    real = config_module.write_atomically
+
+    def spy(path, write):
+        calls.append(path)
+        real(path, write)
+
+    monkeypatch.setattr(config_module, "write_atomically", spy)
+    path = tmp_path / "config.json"
+    path.write_text("old")
+    RunConfig(data_dir="d", seed=5).save(path)
+    assert calls == [path]
+    assert RunConfig.load(path).seed == 5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json"]
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"image_size": 16}, "image size must be a whole number from 32 to 1024, not 16"),
+        ({"image_size": 16}, "image size must be a whole number from 32 to 1024; 16 is not"),
         ({"batch_size": 0}, "batch size must be a whole number from 1"),
-        ({"validation_split": 1.5}, "validation split must be a number above 0 below 1"),
+        ({"validation_split": 1.5}, "validation split must be a number from 0.05 to 0.95"),
+        ({"validation_split": 0.01}, "validation split must be a number from 0.05 to 0.95"),
         ({"dropout": 1.0}, "dropout must be a number from 0 below 1"),
+        ({"distribute": "tpu"}, "Unknown distribution 'tpu'; use one of auto, none, mirrored"),
+        ({"cache_budget_mb": -1}, "cache budget \\(MB\\) must be a whole number from 0"),
         ({"data_dir": None}, "No dataset given"),
     ],
 )
@@ -89,5 +128,16 @@ def test_a_missing_config_file_is_named(tmp_path):
 def test_integers_are_accepted_where_numbers_are_expected():
     data = RunConfig(data_dir="d").to_dict()
     data["phases"][0]["learning_rate"] = 1
-    assert json.loads(json.dumps(data))
-    assert RunConfig.from_dict(data).phases[0].learning_rate == 1.0
+    data["validation_split"] = 0  # an int where a float is expected, though out of range
+    config = RunConfig.from_dict(data)
+    assert config.phases[0].learning_rate == 1.0
+    assert isinstance(config.phases[0].learning_rate, float)
+    assert isinstance(config.validation_split, float)
+
+
+def test_an_unknown_layer_in_a_config_file_is_refused_when_validated(tmp_path):
+    config = RunConfig(data_dir="d")
+    config.phases[1].trainable_layers = ["block5_conv1", "block9_conv9"]
+    config.save(tmp_path / "c.json")
+    with pytest.raises(UserError, match="Unknown layer in phase 2 \\('Fine-tune'\\) 'block9"):
+        RunConfig.load(tmp_path / "c.json").validate()

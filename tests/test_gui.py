@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -24,9 +25,7 @@ RUN_TIMEOUT_MS = 180_000
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    QCoreApplication.setOrganizationName("ftgui-tests")
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qs"))
+    QSettings().clear()  # no recent files or geometry from an earlier test
     win = MainWindow(RunConfig())
     qtbot.addWidget(win)
     win.show()
@@ -41,6 +40,7 @@ def tiny_run(window: MainWindow, data: Path, out: Path, head: int = 2, finetune:
     """Fill the window as a person would for a quick two-phase run."""
     window.settings_panel.data_edit.setText(str(data))
     window.settings_panel.check_dataset()
+    wait_for_dataset_check(window)
     combo = window.settings_panel.weights_combo
     combo.setCurrentIndex(combo.findData("none"))
     window.settings_panel.image_size.setValue(32)
@@ -50,6 +50,15 @@ def tiny_run(window: MainWindow, data: Path, out: Path, head: int = 2, finetune:
         window.phase_editor.table.cellWidget(row, 1).setValue(epochs)
         window.phase_editor.table.cellWidget(row, 3).setText("0.001")
         window.phase_editor.table.cellWidget(row, 3).textEdited.emit("0.001")
+
+
+def wait_for_dataset_check(window: MainWindow) -> None:
+    """The dataset field is checked off the GUI thread: wait for its answer."""
+    deadline = time.monotonic() + 10
+    while window.settings_panel.is_checking() and time.monotonic() < deadline:
+        QCoreApplication.processEvents()
+        time.sleep(0.005)
+    assert not window.settings_panel.is_checking()
 
 
 def wait_for_first(window: MainWindow, qtbot, series: str) -> None:
@@ -130,6 +139,9 @@ def test_phases_can_be_added_reordered_and_removed(window):
 def test_bad_values_show_their_reason_and_disable_start(window, tmp_path):
     window.settings_panel.data_edit.setText(str(tmp_path / "missing"))
     window.settings_panel.check_dataset()
+    assert window.settings_panel.data_reason.text().startswith("Checking")
+    assert not window.start_button.isEnabled()  # not before the answer
+    wait_for_dataset_check(window)
     assert "does not exist" in window.settings_panel.data_reason.text()
     assert not window.start_button.isEnabled()
     window.settings_panel.use_sample()
@@ -324,6 +336,7 @@ def test_the_window_opens_without_tensorflow_and_with_the_flags_given(tmp_path, 
         f"args = gui_parser().parse_args(['--data', {str(book_dataset)!r}, '--image-size', '64',"
         " '--epochs-finetune', '7'])\n"
         "w = MainWindow(config_from_args(args)); w.show(); app.processEvents()\n"
+        "while w.settings_panel.is_checking(): app.processEvents()\n"
         "assert 'tensorflow' not in sys.modules\n"
         "assert w.windowTitle().startswith('ftgui')\n"
         "print(w.settings_panel.image_size.value(), w.phase_editor.table.cellWidget(1, 1).value(),"
@@ -391,6 +404,7 @@ def test_file_import_fills_in_the_imported_dataset(window, qtbot, tmp_path):
         lambda: window.settings_panel.data_edit.text() == str(tmp_path / "dogs-vs-cats"),
         timeout=60_000,
     )
+    wait_for_dataset_check(window)
     assert "2000 train, 1000 validation, 1000 test" in window.settings_panel.data_reason.text()
 
 

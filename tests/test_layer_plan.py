@@ -63,6 +63,10 @@ def test_toggling_one_layer_changes_the_totals_by_its_parameters():
 def test_unknown_layer_names_are_refused_with_the_choices():
     with pytest.raises(UserError, match="block6_conv1.*block1_conv1 to block5_pool"):
         LayerPlan().unfreeze_from("block6_conv1")
+    plan = LayerPlan()
+    with pytest.raises(UserError, match="Unknown layer 'block6_conv1'"):
+        plan.set_trainable("block6_conv1", True)
+    assert plan.ordered_trainable() == []
 
 
 @pytest.mark.parametrize("phase", book_phases(), ids=lambda p: p.name)

@@ -5,13 +5,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
     QPushButton,
-    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -19,8 +17,9 @@ from PySide6.QtWidgets import (
 )
 
 from ftgui.core.errors import UserError
-from ftgui.core.settings.config import OPTIMIZERS, PhaseConfig
-from ftgui.gui.settings_panel import ReasonLabel
+from ftgui.core.settings.config import PhaseConfig
+from ftgui.core.settings.fields import PHASE
+from ftgui.gui.setting_widgets import ReasonLabel, setting_widget
 
 COLUMNS = ("Phase", "Epochs", "Optimizer", "Learning rate", "Trains")
 NAME, EPOCHS, OPTIMIZER, RATE, TRAINS = range(len(COLUMNS))
@@ -148,10 +147,8 @@ class PhaseEditor(QGroupBox):
                 editor.setStyleSheet(BAD_FIELD if id(phase) in self._bad_rates else "")
         for index, phase in enumerate(self.phases):
             if id(phase) in self._bad_rates:
-                self.reason.show_problem(
-                    f"The learning rate of '{phase.name}' must be a number above 0 up to 10, "
-                    f"like 2e-5; '{self._bad_rates[id(phase)]}' is not."
-                )
+                text = self._bad_rates[id(phase)]
+                self.reason.show_problem(PHASE["learning_rate"].problem(text, phase.label(index)))
                 return
             try:
                 phase.validate(index)
@@ -171,12 +168,13 @@ class PhaseEditor(QGroupBox):
         trains = QTableWidgetItem("")
         trains.setFlags(trains.flags() & ~Qt.ItemFlag.ItemIsEditable)
         self.table.setItem(row, TRAINS, trains)
-        epochs = QSpinBox(minimum=0, maximum=100_000, value=phase.epochs)
+        epochs = setting_widget(PHASE["epochs"])
+        epochs.setValue(phase.epochs)
         epochs.valueChanged.connect(lambda value, p=phase: self._set(p, "epochs", value))
         self.table.setCellWidget(row, EPOCHS, epochs)
-        optimizer = QComboBox()
-        for key in OPTIMIZERS:
-            optimizer.addItem(OPTIMIZER_LABELS[key], key)
+        optimizer = setting_widget(PHASE["optimizer"])
+        for index in range(optimizer.count()):
+            optimizer.setItemText(index, OPTIMIZER_LABELS[optimizer.itemData(index)])
         optimizer.setCurrentIndex(optimizer.findData(phase.optimizer))
         optimizer.currentIndexChanged.connect(
             lambda _, p=phase, box=optimizer: self._set(p, "optimizer", box.currentData())
@@ -184,6 +182,7 @@ class PhaseEditor(QGroupBox):
         self.table.setCellWidget(row, OPTIMIZER, optimizer)
         rate = QLineEdit(f"{phase.learning_rate:g}")
         rate.setFixedWidth(80)
+        rate.setToolTip(PHASE["learning_rate"].help)
         rate.textEdited.connect(lambda text, p=phase: self._rate_typed(p, text))
         self.table.setCellWidget(row, RATE, rate)
 
@@ -192,7 +191,7 @@ class PhaseEditor(QGroupBox):
             value = float(text)
         except ValueError:
             value = float("nan")
-        if 0 < value <= 10:  # NaN fails this too
+        if PHASE["learning_rate"].in_range(value):  # NaN is never in range
             self._bad_rates.pop(id(phase), None)
             self._set(phase, "learning_rate", value)
         else:

@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QGridLayout,
     QGroupBox,
@@ -16,7 +15,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QSpinBox,
     QWidget,
 )
 
@@ -24,36 +22,22 @@ from ftgui.core.data.dataset import Dataset, find_dataset
 from ftgui.core.data.sample import sample_dir
 from ftgui.core.errors import UserError
 from ftgui.core.model.build import imagenet_cache_path
-from ftgui.core.settings.config import MAX_IMAGE_SIZE, WEIGHT_CHOICES, RunConfig
-from ftgui.core.settings.vgg16 import MIN_IMAGE_SIZE
+from ftgui.core.settings.config import WEIGHT_CHOICES, RunConfig
+from ftgui.core.settings.fields import RUN, RUN_SETTINGS, SPEED, Setting
 from ftgui.core.training.run_folder import RunFolder
+from ftgui.gui.setting_widgets import (
+    ReasonLabel,
+    changed_signal,
+    set_widget_value,
+    setting_widget,
+    widget_value,
+)
+from ftgui.gui.tasks import BackgroundTask
 
 WEIGHT_LABELS = (("imagenet", "ImageNet"), ("file", "File…"), ("none", "Random init"))
 SAMPLE_TEXT = "✓ Sample: scikit-learn's handwritten digits, 10 classes, 1,797 images (no download)"
-OK_STYLE = "color: #2b7a3d;"
-BAD_STYLE = "color: #c0392b;"
-
-
-class ReasonLabel(QLabel):
-    """A small line under a field: green when fine, red with the reason when not."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setWordWrap(True)
-        self.problem = ""
-        font = self.font()
-        font.setPointSizeF(font.pointSizeF() * 0.9)
-        self.setFont(font)
-
-    def show_ok(self, text: str) -> None:
-        self.problem = ""
-        self.setStyleSheet(OK_STYLE)
-        self.setText(text)
-
-    def show_problem(self, text: str) -> None:
-        self.problem = text
-        self.setStyleSheet(BAD_STYLE)
-        self.setText(text)
+# Settings with their own widgets (a folder, a file); every other one gets `setting_widget`.
+OWN_WIDGETS = ("data_dir", "sample", "weights", "out_dir")
 
 
 class SettingsPanel(QGroupBox):
@@ -69,37 +53,39 @@ class SettingsPanel(QGroupBox):
         self.dataset: Dataset | None = None
         self._scan_timer = QTimer(self, singleShot=True, interval=250)
         self._scan_timer.timeout.connect(self.check_dataset)
+        self._check = BackgroundTask(self)
+        self._check.succeeded.connect(self._dataset_found)
+        self._check.failed.connect(self._dataset_refused)
 
         self.data_edit = QLineEdit(
             placeholderText="folder with train/ and validation/, or class folders"
         )
         self.sample_button = QPushButton("Sample dataset")
-        self.sample_button.setToolTip("scikit-learn's handwritten digits: no download, 32 px")
         self.data_reason = ReasonLabel()
         self.weights_combo = QComboBox()
         for key, label in WEIGHT_LABELS:
             self.weights_combo.addItem(label, key)
         self.weights_edit = QLineEdit(placeholderText=".h5 or .weights.h5 of the VGG16 conv base")
         self.weights_reason = ReasonLabel()
-        self.image_size = QSpinBox(minimum=MIN_IMAGE_SIZE, maximum=MAX_IMAGE_SIZE, suffix=" px")
-        self.batch_size = QSpinBox(minimum=1, maximum=4096)
-        self.validation_split = QDoubleSpinBox(
-            minimum=0.05, maximum=0.95, singleStep=0.05, decimals=2
-        )
-        self.validation_split.setToolTip(
-            "Share of each class held out when the folder has no train/ and validation/ sub-folders"
-        )
-        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
-        self.augment = QCheckBox("Augment (rotation, shifts, shear, zoom, flips)")
-        self.cache = QCheckBox("Compute frozen layers once")
-        self.cache.setToolTip(
-            "Train on cached outputs of the frozen bottom layers (not while "
-            "augmenting): same numbers, several times faster"
-        )
-        self.mixed_precision = _auto_combo("Mixed precision")
-        self.xla = _auto_combo("XLA")
+        self._plain = [s for s in RUN_SETTINGS if s.name not in OWN_WIDGETS]
+        self.fields: dict[str, QWidget] = {s.name: setting_widget(s) for s in self._plain}
+        self.image_size = self.fields["image_size"]
+        self.batch_size = self.fields["batch_size"]
+        self.validation_split = self.fields["validation_split"]
+        self.seed = self.fields["seed"]
+        self.augment = self.fields["augment"]
+        self.cache = self.fields["cache_features"]
+        self.mixed_precision = self.fields["mixed_precision"]
+        self.xla = self.fields["xla"]
         self.out_edit = QLineEdit(placeholderText="a new time-stamped folder under ~/ftgui-runs")
         self.out_reason = ReasonLabel()
+        for widget, name in (
+            (self.data_edit, "data_dir"),
+            (self.sample_button, "sample"),
+            (self.weights_combo, "weights"),
+            (self.out_edit, "out_dir"),
+        ):
+            widget.setToolTip(RUN[name].help)
 
         grid = QGridLayout(self)
         grid.setVerticalSpacing(3)
@@ -121,20 +107,14 @@ class SettingsPanel(QGroupBox):
             3,
         )
         grid.addWidget(self.weights_reason, 3, 1, 1, 3)
-        grid.addWidget(QLabel("Image size"), 4, 0)
-        grid.addWidget(self.image_size, 4, 1)
-        grid.addWidget(QLabel("Batch size"), 4, 2, Qt.AlignmentFlag.AlignRight)
-        grid.addWidget(self.batch_size, 4, 3)
-        grid.addWidget(QLabel("Validation"), 5, 0)
-        grid.addWidget(self.validation_split, 5, 1)
-        grid.addWidget(QLabel("Seed"), 5, 2, Qt.AlignmentFlag.AlignRight)
-        grid.addWidget(self.seed, 5, 3)
-        grid.addWidget(self.augment, 6, 1, 1, 3)
-        grid.addWidget(QLabel("Speed"), 9, 0)
-        grid.addLayout(_row(self.cache, self.mixed_precision, self.xla), 9, 1, 1, 3)
-        grid.addWidget(QLabel("Run folder"), 7, 0)
-        grid.addLayout(_row(self.out_edit, self._browse_button(self._browse_out)), 7, 1, 1, 3)
-        grid.addWidget(self.out_reason, 8, 1, 1, 3)
+        row = self._add_fields(grid, 4, [s for s in self._plain if s.section != SPEED])
+        grid.addWidget(QLabel("Run folder"), row, 0)
+        grid.addLayout(_row(self.out_edit, self._browse_button(self._browse_out)), row, 1, 1, 3)
+        grid.addWidget(self.out_reason, row + 1, 1, 1, 3)
+        grid.addWidget(QLabel("Speed"), row + 2, 0)
+        speed = [self._cell(s) for s in self._plain if s.section == SPEED]
+        for offset, start in enumerate(range(0, len(speed), 3)):
+            grid.addLayout(_row(*speed[start : start + 3]), row + 2 + offset, 1, 1, 3)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
 
@@ -143,11 +123,37 @@ class SettingsPanel(QGroupBox):
         self.weights_combo.currentIndexChanged.connect(self._weights_changed)
         self.weights_edit.textChanged.connect(self._weights_changed)
         self.out_edit.textChanged.connect(self.check_out)
-        for spin in (self.image_size, self.batch_size, self.seed):
-            spin.valueChanged.connect(self.changed)
+        for widget in self.fields.values():
+            changed_signal(widget).connect(self.changed)
         self.validation_split.valueChanged.connect(self._scan_timer.start)
-        self.augment.toggled.connect(self.changed)
-        self.cache.toggled.connect(self.changed)
+
+    def _add_fields(self, grid: QGridLayout, row: int, settings: list[Setting]) -> int:
+        """Lay out the settings' fields from `row`: values two per row, then check boxes;
+        return the next free row."""
+        values = [s for s in settings if not isinstance(self.fields[s.name], QCheckBox)]
+        for index, setting in enumerate(values):
+            line, column = row + index // 2, 2 * (index % 2)
+            align = Qt.AlignmentFlag.AlignRight if column else Qt.AlignmentFlag(0)
+            grid.addWidget(QLabel(setting.window_title), line, column, align)
+            grid.addWidget(self.fields[setting.name], line, column + 1)
+        row += (len(values) + 1) // 2
+        for setting in settings:
+            if isinstance(self.fields[setting.name], QCheckBox):
+                grid.addWidget(self.fields[setting.name], row, 1, 1, 3)
+                row += 1
+        return row
+
+    def _cell(self, setting: Setting) -> QWidget:
+        """A speed field, with its title in front when the widget does not show it."""
+        widget = self.fields[setting.name]
+        if isinstance(widget, QCheckBox) or (setting.kind is bool and setting.optional):
+            return widget
+        cell = QWidget()
+        layout = QHBoxLayout(cell)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel(setting.window_title))
+        layout.addWidget(widget)
+        return cell
 
     # -- config <-> widgets ---------------------------------------------------------------
     def load(self, config: RunConfig) -> None:
@@ -166,17 +172,8 @@ class SettingsPanel(QGroupBox):
         key = config.weights if config.weights in WEIGHT_CHOICES else "file"
         self.weights_combo.setCurrentIndex(self.weights_combo.findData(key))
         self.weights_edit.setText(config.weights if key == "file" else "")
-        self.image_size.setValue(config.image_size)
-        self.batch_size.setValue(config.batch_size)
-        self.validation_split.setValue(config.validation_split)
-        self.seed.setValue(config.seed)
-        self.augment.setChecked(config.augment)
-        self.cache.setChecked(config.cache_features)
-        for combo, value in (
-            (self.mixed_precision, config.mixed_precision),
-            (self.xla, config.xla),
-        ):
-            combo.setCurrentIndex(combo.findData(value))
+        for setting in self._plain:
+            set_widget_value(self.fields[setting.name], getattr(config, setting.name))
         self.out_edit.setText(config.out_dir or "")
         self._weights_changed()
         self.check_dataset()
@@ -187,14 +184,8 @@ class SettingsPanel(QGroupBox):
         config.data_dir = None if self.sample else (self.data_edit.text().strip() or None)
         key = self.weights_combo.currentData()
         config.weights = self.weights_edit.text().strip() if key == "file" else key
-        config.image_size = self.image_size.value()
-        config.batch_size = self.batch_size.value()
-        config.validation_split = round(self.validation_split.value(), 4)
-        config.seed = self.seed.value()
-        config.augment = self.augment.isChecked()
-        config.cache_features = self.cache.isChecked()
-        config.mixed_precision = self.mixed_precision.currentData()
-        config.xla = self.xla.currentData()
+        for setting in self._plain:
+            setattr(config, setting.name, widget_value(self.fields[setting.name], setting))
         config.out_dir = self.out_edit.text().strip() or None
 
     def problems(self) -> list[str]:
@@ -218,18 +209,43 @@ class SettingsPanel(QGroupBox):
         self._scan_timer.start()
 
     def check_dataset(self) -> None:
+        """Check the dataset field off the GUI thread (a big folder takes seconds to walk).
+
+        Until the answer comes the reason line says so and Start stays disabled; an answer for
+        a folder that was replaced meanwhile is dropped.
+        """
         text = self.data_edit.text().strip()
         self.dataset = None
+        self._check.cancel()
         if self.sample:
             self.data_reason.show_ok(SAMPLE_TEXT)
         elif not text:
             self.data_reason.show_problem("Choose a dataset folder or the sample dataset.")
         else:
-            try:
-                self.dataset = find_dataset(text, self.validation_split.value(), self.seed.value())
-                self.data_reason.show_ok("✓ " + self.dataset.summary())
-            except UserError as exc:
-                self.data_reason.show_problem(str(exc))
+            self.data_reason.show_pending(f"Checking {text}…")
+            split, seed = self.validation_split.value(), self.seed.value()
+            self._check.start(lambda state: find_dataset(text, split, seed))
+            return
+        self._dataset_checked()
+
+    def is_checking(self) -> bool:
+        return self._check.is_running()
+
+    def _dataset_found(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self.data_reason.show_ok("✓ " + dataset.summary())
+        self._dataset_checked()
+
+    def _dataset_refused(self, error: BaseException) -> None:
+        if isinstance(error, UserError):
+            self.data_reason.show_problem(str(error))
+        else:
+            self.data_reason.show_problem(
+                f"Cannot read the dataset folder ({error}); check that it is readable."
+            )
+        self._dataset_checked()
+
+    def _dataset_checked(self) -> None:
         self.dataset_scanned.emit(self.dataset)
         self.changed.emit()
 
@@ -291,15 +307,6 @@ class SettingsPanel(QGroupBox):
         folder = QFileDialog.getExistingDirectory(self, "Run folder", self.out_edit.text())
         if folder:
             self.out_edit.setText(folder)
-
-
-def _auto_combo(name: str) -> QComboBox:
-    """Auto (on with a GPU) / on / off."""
-    combo = QComboBox()
-    for label, value in ((f"{name}: auto", None), (f"{name}: on", True), (f"{name}: off", False)):
-        combo.addItem(label, value)
-    combo.setToolTip(f"{name}: auto turns it on only when TensorFlow sees a GPU")
-    return combo
 
 
 def _row(*widgets: QWidget) -> QHBoxLayout:

@@ -1,4 +1,6 @@
-"""The typed run configuration, its defaults (the book's recipe), validation and JSON form."""
+"""The typed run configuration, its defaults (the book's recipe), validation and JSON form.
+
+Defaults, JSON types and limits come from the tables in `fields.py`."""
 
 from __future__ import annotations
 
@@ -9,14 +11,32 @@ from pathlib import Path
 from typing import Any
 
 from ftgui.core.errors import UserError
+from ftgui.core.files import write_atomically
+from ftgui.core.settings.fields import (
+    DISTRIBUTE_CHOICES,
+    MAX_IMAGE_SIZE,
+    OPTIMIZERS,
+    PHASE,
+    PHASE_SETTINGS,
+    RUN,
+    RUN_SETTINGS,
+    WEIGHT_CHOICES,
+)
 from ftgui.core.settings.layer_plan import check_layer_name, trainable_from
-from ftgui.core.settings.vgg16 import MIN_IMAGE_SIZE, layer_names
+from ftgui.core.settings.vgg16 import layer_names
 
-OPTIMIZERS = ("rmsprop", "adam", "sgd")
-MAX_IMAGE_SIZE = 1024
-WEIGHT_CHOICES = ("imagenet", "none")
+__all__ = [
+    "BOOK_UNFREEZE_FROM",
+    "DISTRIBUTE_CHOICES",
+    "MAX_IMAGE_SIZE",
+    "OPTIMIZERS",
+    "WEIGHT_CHOICES",
+    "PhaseConfig",
+    "RunConfig",
+    "book_phases",
+]
+
 BOOK_UNFREEZE_FROM = "block5_conv1"
-DISTRIBUTE_CHOICES = ("auto", "none", "mirrored")
 
 
 @dataclass
@@ -26,21 +46,23 @@ class PhaseConfig:
     name: str
     epochs: int
     learning_rate: float
-    optimizer: str = "rmsprop"
-    trainable_layers: list[str] = field(default_factory=list)
+    optimizer: str = PHASE["optimizer"].default
+    trainable_layers: list[str] = field(
+        default_factory=lambda: list(PHASE["trainable_layers"].default)
+    )
+
+    def label(self, index: int) -> str:
+        """How messages name this phase: "phase 2 ('Fine-tune')"."""
+        return f"phase {index + 1} ('{self.name}')"
 
     def validate(self, index: int) -> None:
-        label = f"phase {index + 1} ('{self.name}')"
+        """Raise a UserError naming the phase and its first value out of range."""
         if not self.name.strip():
             raise UserError(f"Phase {index + 1} has no name; give every phase a name.")
-        _check_int(self.epochs, f"epochs of {label}", 0, 100_000)
-        if self.optimizer not in OPTIMIZERS:
-            raise UserError(
-                f"Unknown optimizer '{self.optimizer}' in {label}; "
-                f"use one of {', '.join(OPTIMIZERS)}."
-            )
-        _check_float(self.learning_rate, f"learning rate of {label}", 0.0, 10.0, low_open=True)
-        for name in self.trainable_layers:
+        label = self.label(index)
+        for setting in PHASE_SETTINGS:
+            setting.check(getattr(self, setting.name), label)
+        for name in self.trainable_layers:  # config.json is where layer names enter
             check_layer_name(name, f"layer in {label}")
 
 
@@ -61,23 +83,23 @@ def book_phases(unfreeze_from: str = BOOK_UNFREEZE_FROM) -> list[PhaseConfig]:
 class RunConfig:
     """Every setting of a run; `config.json` in the run folder is this object as JSON."""
 
-    data_dir: str | None = None
-    sample: bool = False
-    weights: str = "imagenet"
-    image_size: int = 150
-    batch_size: int = 20
-    augment: bool = False
-    validation_split: float = 0.2
-    seed: int = 1337
-    dropout: float = 0.5
-    out_dir: str | None = None
+    data_dir: str | None = RUN["data_dir"].default
+    sample: bool = RUN["sample"].default
+    weights: str = RUN["weights"].default
+    image_size: int = RUN["image_size"].default
+    batch_size: int = RUN["batch_size"].default
+    augment: bool = RUN["augment"].default
+    validation_split: float = RUN["validation_split"].default
+    seed: int = RUN["seed"].default
+    dropout: float = RUN["dropout"].default
+    out_dir: str | None = RUN["out_dir"].default
     phases: list[PhaseConfig] = field(default_factory=book_phases)
     # Speed: frozen-prefix reuse (feature_cache.py); GPU options (None: on when a GPU is seen).
-    cache_features: bool = True
-    cache_budget_mb: int | None = None  # None: a quarter of the available memory
-    mixed_precision: bool | None = None
-    xla: bool | None = None
-    distribute: str = "auto"  # auto: MirroredStrategy when several GPUs; none; mirrored
+    cache_features: bool = RUN["cache_features"].default
+    cache_budget_mb: int | None = RUN["cache_budget_mb"].default
+    mixed_precision: bool | None = RUN["mixed_precision"].default
+    xla: bool | None = RUN["xla"].default
+    distribute: str = RUN["distribute"].default
 
     def validate(self) -> None:
         """Raise a UserError naming the first setting that is out of range."""
@@ -85,20 +107,8 @@ class RunConfig:
             raise UserError(
                 "No dataset given; pass --data DIR (a folder of class folders) or --sample."
             )
-        _check_int(self.image_size, "image size", MIN_IMAGE_SIZE, MAX_IMAGE_SIZE)
-        _check_int(self.batch_size, "batch size", 1, 4096)
-        _check_float(
-            self.validation_split, "validation split", 0.0, 1.0, low_open=True, high_open=True
-        )
-        _check_float(self.dropout, "dropout", 0.0, 1.0, high_open=True)
-        _check_int(self.seed, "seed", 0, 2**31 - 1)
-        if self.cache_budget_mb is not None:
-            _check_int(self.cache_budget_mb, "cache budget (MB)", 0, 10**7)
-        if self.distribute not in DISTRIBUTE_CHOICES:
-            raise UserError(
-                f"Unknown distribution '{self.distribute}'; use one of "
-                f"{', '.join(DISTRIBUTE_CHOICES)}."
-            )
+        for setting in RUN_SETTINGS:
+            setting.check(getattr(self, setting.name))
         if not self.phases:
             raise UserError("The run has no phases; add at least one phase.")
         for index, phase in enumerate(self.phases):
@@ -114,18 +124,19 @@ class RunConfig:
             raise UserError(
                 f"{source} is not a JSON object; it should look like a run's config.json."
             )
-        known = {f.name: f for f in dataclasses.fields(cls)}
-        _refuse_unknown(data, known, source)
+        _refuse_unknown(data, [f.name for f in dataclasses.fields(cls)], source)
         values: dict[str, Any] = {}
         for key, value in data.items():
             if key == "phases":
                 values[key] = _phases_from_json(value, source)
             else:
-                values[key] = _typed(value, _FIELD_TYPES[key], f"'{key}' in {source}")
+                values[key] = RUN[key].typed(value, f"'{key}' in {source}")
         return cls(**values)
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        """Write `path` as indented JSON; a process killed mid-write leaves the old file whole."""
+        text = json.dumps(self.to_dict(), indent=2) + "\n"
+        write_atomically(Path(path), lambda partial: partial.write_text(text, encoding="utf-8"))
 
     @classmethod
     def load(cls, path: str | Path) -> RunConfig:
@@ -143,32 +154,6 @@ class RunConfig:
         return cls.from_dict(data, source=str(path))
 
 
-_FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
-    "data_dir": (str, type(None)),
-    "sample": bool,
-    "weights": str,
-    "image_size": int,
-    "batch_size": int,
-    "augment": bool,
-    "validation_split": float,
-    "seed": int,
-    "dropout": float,
-    "out_dir": (str, type(None)),
-    "cache_features": bool,
-    "cache_budget_mb": (int, type(None)),
-    "mixed_precision": (bool, type(None)),
-    "xla": (bool, type(None)),
-    "distribute": str,
-}
-_PHASE_TYPES: dict[str, type | tuple[type, ...]] = {
-    "name": str,
-    "epochs": int,
-    "learning_rate": float,
-    "optimizer": str,
-    "trainable_layers": list,
-}
-
-
 def _phases_from_json(value: Any, source: str) -> list[PhaseConfig]:
     if not isinstance(value, list):
         raise UserError(f"'phases' in {source} must be a list of phases.")
@@ -177,68 +162,19 @@ def _phases_from_json(value: Any, source: str) -> list[PhaseConfig]:
         where = f"phase {index + 1} of {source}"
         if not isinstance(item, dict):
             raise UserError(f"{where} must be a JSON object.")
-        _refuse_unknown(item, _PHASE_TYPES, where)
-        missing = [k for k in ("name", "epochs", "learning_rate") if k not in item]
+        _refuse_unknown(item, list(PHASE), where)
+        missing = [s.name for s in PHASE_SETTINGS if s.required and s.name not in item]
         if missing:
             raise UserError(f"{where} lacks {', '.join(missing)}.")
-        typed = {k: _typed(v, _PHASE_TYPES[k], f"'{k}' in {where}") for k, v in item.items()}
-        if not all(isinstance(n, str) for n in typed.get("trainable_layers", [])):
-            raise UserError(f"'trainable_layers' in {where} must be a list of layer names.")
+        typed = {k: PHASE[k].typed(v, f"'{k}' in {where}") for k, v in item.items()}
         phases.append(PhaseConfig(**typed))
     return phases
 
 
-def _refuse_unknown(data: dict[str, Any], known: Any, source: str) -> None:
+def _refuse_unknown(data: dict[str, Any], known: list[str], source: str) -> None:
     unknown = sorted(set(data) - set(known))
     if unknown:
         raise UserError(
             f"Unknown setting {', '.join(repr(k) for k in unknown)} in {source}; "
             f"known settings are {', '.join(known)}."
         )
-
-
-def _typed(value: Any, expected: type | tuple[type, ...], what: str) -> Any:
-    types = expected if isinstance(expected, tuple) else (expected,)
-    if float in types and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, bool) and bool not in types:
-        raise UserError(f"{what} must be {_type_words(types)}, not {value!r}.")
-    if not isinstance(value, types):
-        raise UserError(f"{what} must be {_type_words(types)}, not {value!r}.")
-    return value
-
-
-def _type_words(types: tuple[type, ...]) -> str:
-    words = {
-        str: "text",
-        int: "a whole number",
-        float: "a number",
-        bool: "true or false",
-        list: "a list",
-        type(None): "null",
-    }
-    return " or ".join(words[t] for t in types)
-
-
-def _check_int(value: int, what: str, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise UserError(f"The {what} must be a whole number from {low} to {high}, not {value!r}.")
-
-
-def _check_float(
-    value: float,
-    what: str,
-    low: float,
-    high: float,
-    low_open: bool = False,
-    high_open: bool = False,
-) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if ok:
-        ok = (value > low if low_open else value >= low) and (
-            value < high if high_open else value <= high
-        )
-    if not ok:
-        lo = "above" if low_open else "from"
-        hi = "below" if high_open else "to"
-        raise UserError(f"The {what} must be a number {lo} {low:g} {hi} {high:g}, not {value!r}.")

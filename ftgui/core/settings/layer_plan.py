@@ -55,7 +55,10 @@ def trainable_from(name: str) -> frozenset[str]:
 
 @dataclass
 class LayerPlan:
-    """Trainable flags of the conv-base layers for one phase, with parameter totals."""
+    """Trainable flags of the conv-base layers for one phase, with parameter totals.
+
+    `trainable` holds names already checked where they entered (a flag, config.json or the
+    layer table), so they are not checked again here."""
 
     image_size: int = 150
     num_classes: int = 2
@@ -63,8 +66,6 @@ class LayerPlan:
 
     def __post_init__(self) -> None:
         self.trainable = set(self.trainable)
-        for name in self.trainable:
-            check_layer_name(name)
 
     @property
     def layers(self) -> tuple[LayerInfo, ...]:
@@ -78,6 +79,7 @@ class LayerPlan:
         return name in self.trainable
 
     def set_trainable(self, name: str, trainable: bool) -> None:
+        """Train `name` or not; an unknown name is refused (this is where a click enters)."""
         check_layer_name(name)
         if trainable:
             self.trainable.add(name)
