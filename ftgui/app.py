@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 from ftgui.args import OneLineParser, add_run_arguments
 
 COMMANDS = {
     "train": "run the phases headless and write a run folder (see: train --help)",
+    "evaluate": "accuracy, confusion matrix and per-class table of a run's model",
+    "gradcam": "where a run's model looks in an image (Grad-CAM overlay as PNG)",
     "import-kaggle": "copy Kaggle's Dogs vs Cats train.zip into the book's layout",
+}
+SUB_COMMANDS = {  # name -> (module, function taking argv and returning the exit status)
+    "train": ("ftgui.cli", "train_main"),
+    "evaluate": ("ftgui.evaluate_cli", "evaluate_main"),
+    "gradcam": ("ftgui.gradcam_cli", "gradcam_main"),
+    "import-kaggle": ("ftgui.import_cli", "import_main"),
 }
 
 
@@ -27,14 +36,9 @@ def gui_parser() -> OneLineParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "train":
-        from ftgui.cli import train_main
-
-        return train_main(argv[1:])
-    if argv and argv[0] == "import-kaggle":
-        from ftgui.import_cli import import_main
-
-        return import_main(argv[1:])
+    if argv and argv[0] in SUB_COMMANDS:
+        module, function = SUB_COMMANDS[argv[0]]
+        return getattr(importlib.import_module(module), function)(argv[1:])
     args = gui_parser().parse_args(argv)
     from ftgui.gui.launch import launch
 

@@ -38,7 +38,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    """The flags of DESIGN.md's `train` command (all default to None: "not given")."""
+    """The flags of the `train` command (all default to None: "not given")."""
     data = parser.add_mutually_exclusive_group()
     for setting in RUN_SETTINGS:
         if setting.name in DATA_SOURCES:

@@ -2,14 +2,16 @@
 
 import errno
 import shutil
+from pathlib import Path
 
 import pytest
 
+from ftgui.core.data.scan import ScanReport
 from ftgui.core.errors import UserError
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training import run_folder
 from ftgui.core.training.events import EpochEnded
-from ftgui.core.training.run_folder import read_history
+from ftgui.core.training.run_folder import RunFolder, read_history
 from ftgui.core.training.runner import run
 
 
@@ -64,6 +66,39 @@ def test_a_full_disk_while_checkpointing_is_one_sentence(book_dataset, tmp_path,
         run(_config(book_dataset, tmp_path / "run"), lambda e: None)
     monkeypatch.undo()
     assert not list((tmp_path / "run").glob(".*partial*"))  # no half-written file left behind
+
+
+RUN_FILES = {
+    "config.json": lambda folder: RunFolder(folder).write_config(RunConfig(data_dir="d")),
+    "test_metrics.json": lambda folder: RunFolder(folder).write_test_metrics(
+        {"loss": 0.5, "accuracy": 0.75}
+    ),
+    "dataset_report.json": lambda folder: ScanReport(str(folder), ["a", "b"]).save(folder),
+}
+
+
+@pytest.mark.parametrize("name", RUN_FILES)
+def test_a_full_disk_while_writing_a_run_file_is_one_sentence_and_keeps_the_old_file(
+    tmp_path, monkeypatch, name
+):
+    RUN_FILES[name](tmp_path)
+    before = (tmp_path / name).read_bytes()
+    real_write_text = Path.write_text
+
+    def half_then_full(self, data, *args, **kwargs):
+        real_write_text(self, data[: len(data) // 2], *args, **kwargs)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", half_then_full)
+    with pytest.raises(UserError) as failed:
+        RUN_FILES[name](tmp_path)
+    monkeypatch.undo()
+    assert str(failed.value) == (
+        f"The disk holding {tmp_path} is full; free some space and start again "
+        f"(every finished epoch is in history.csv)."
+    )
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # no half-written file left behind
+    assert (tmp_path / name).read_bytes() == before
 
 
 def test_out_of_memory_is_one_sentence_and_the_run_can_start_again(

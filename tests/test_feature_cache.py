@@ -2,10 +2,17 @@
 
 import pytest
 
+from ftgui.core.model.build import HEAD_LAYER_NAMES
 from ftgui.core.settings.config import PhaseConfig, RunConfig, book_phases
+from ftgui.core.settings.layer_plan import head_layers
 from ftgui.core.settings.vgg16 import layer_names
 from ftgui.core.training.events import Status
-from ftgui.core.training.feature_cache import frozen_prefix, group_starts, root_levels
+from ftgui.core.training.feature_cache import (
+    frozen_prefix,
+    frozen_prefixes,
+    group_starts,
+    root_levels,
+)
 from ftgui.core.training.run_folder import read_history
 from ftgui.core.training.runner import run
 
@@ -25,9 +32,15 @@ def test_consecutive_phases_share_the_lowest_common_frozen_level():
         PhaseConfig("everything", 1, 1e-5, trainable_layers=list(layer_names())),
         PhaseConfig("head again", 1, 1e-5),
     ]
-    assert root_levels(phases, enabled=True) == [10, 10, 10, 0, 18]
-    assert group_starts(root_levels(phases, enabled=True)) == {0, 4}
-    assert root_levels(phases, enabled=False) == [0, 0, 0, 0, 0]
+    prefixes = frozen_prefixes(phases, enabled=True)
+    assert prefixes == [18, 14, 10, 0, 18]
+    assert root_levels(prefixes) == [10, 10, 10, 0, 18]
+    assert group_starts(root_levels(prefixes)) == {0, 4}
+    assert root_levels(frozen_prefixes(phases, enabled=False)) == [0, 0, 0, 0, 0]
+
+
+def test_the_tail_model_uses_the_head_layers_the_layer_plan_shows():
+    assert tuple(layer.name for layer in head_layers(32, 2)) == HEAD_LAYER_NAMES
 
 
 def _config(data, out, **changes) -> RunConfig:

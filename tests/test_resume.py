@@ -19,7 +19,13 @@ from ftgui.core.data.pipeline import make_dataset
 from ftgui.core.errors import UserError
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training import epoch_records
-from ftgui.core.training.checkpoint import CHECKPOINT_FILE, Best, Checkpoint, best_model_name
+from ftgui.core.training.checkpoint import (
+    CHECKPOINT_FILE,
+    Best,
+    Checkpoint,
+    OptimizerState,
+    best_model_name,
+)
 from ftgui.core.training.events import EpochEnded, Status
 from ftgui.core.training.resume import load_run_config, plan_resume
 from ftgui.core.training.run_folder import RunFolder, read_history
@@ -227,12 +233,13 @@ def test_resume_errors_are_one_sentence(dataset, tmp_path, finished):
 
 def test_a_checkpoint_keeps_its_arrays_by_name(tmp_path):
     weights = {"dense/kernel": np.ones((2, 3), np.float32)}
-    optimizer = {"rm_sprop/iteration": np.array(7)}
+    optimizer = OptimizerState({"0": np.array(7), "1": np.array(0.5)}, ["iteration", "rate"])
     best = Best(0.25, 1, {"dense/kernel": np.zeros((2, 3), np.float32)})
     Checkpoint(1, 2, weights, optimizer, best).write(tmp_path)
     read = Checkpoint.read(tmp_path)
     assert (read.phase, read.epochs_done, read.best.val_loss, read.best.epoch) == (1, 2, 0.25, 1)
     assert np.array_equal(read.weights["dense/kernel"], weights["dense/kernel"])
-    assert int(read.optimizer["rm_sprop/iteration"]) == 7
+    assert int(read.optimizer.arrays["0"]) == 7 and float(read.optimizer.arrays["1"]) == 0.5
+    assert read.optimizer.names == ["iteration", "rate"]
     assert not read.best.weights["dense/kernel"].any()
     assert sorted(p.name for p in tmp_path.iterdir()) == [CHECKPOINT_FILE]  # no partial left

@@ -32,6 +32,8 @@ class RunProgress(QProgressBar):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setTextVisible(True)
+        self.setRange(0, 1)
+        self.setValue(0)  # a bar with no value shows no text
         self.setFormat("Ready")
         self._plan: list[tuple[int, int]] = []  # (epochs, steps) per phase
         self._eta_origin = (0.0, 0)  # (clock, batches done) that the ETA counts from

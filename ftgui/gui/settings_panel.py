@@ -114,7 +114,9 @@ class SettingsPanel(QGroupBox):
         grid.addWidget(QLabel("Speed"), row + 2, 0)
         speed = [self._cell(s) for s in self._plain if s.section == SPEED]
         for offset, start in enumerate(range(0, len(speed), 3)):
-            grid.addLayout(_row(*speed[start : start + 3]), row + 2 + offset, 1, 1, 3)
+            line = _row(*speed[start : start + 3])
+            line.addStretch(1)
+            grid.addLayout(line, row + 2 + offset, 1, 1, 3)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
 

@@ -50,7 +50,8 @@ class Dataset:
 
 
 def find_dataset(root: str | Path, validation_split: float = 0.2, seed: int = 1337) -> Dataset:
-    """Resolve `root` in either layout of DESIGN.md, or raise a UserError saying what is wrong."""
+    """Resolve `root` in the book layout or as class folders split by `validation_split`, or
+    raise a UserError saying what is wrong."""
     root = Path(root).expanduser()
     if not root.exists():
         raise UserError(f"Dataset folder {root} does not exist; check the path or use --sample.")

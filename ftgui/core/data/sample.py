@@ -10,7 +10,7 @@ from ftgui.core.settings.config import RunConfig
 
 SAMPLE_PIXELS = 32
 SPLIT_SHARES = (("train", 0.6), ("validation", 0.2), ("test", 0.2))
-# Settings that keep `train --sample --weights none` near 90 s on two CPU cores (flags override
+# Settings that keep `train --sample --weights none` near 72 s on two CPU cores (flags override
 # them). A random base's 1×1×512 features at 32 px need a larger classifier learning rate than
 # the book's 2e-5 to learn visibly in three epochs.
 SAMPLE_DEFAULTS = {

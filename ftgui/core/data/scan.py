@@ -18,7 +18,7 @@ from typing import Any
 
 from ftgui.core.data.dataset import SPLITS, Dataset, Split
 from ftgui.core.errors import UserError
-from ftgui.core.files import write_atomically
+from ftgui.core.files import write_atomically, write_run_file
 from ftgui.core.paths import ftgui_home
 
 ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "GIF", "BMP", "WEBP", "MPO"})
@@ -53,8 +53,9 @@ class ScanReport:
         }
 
     def save(self, folder: Path) -> None:
-        text = json.dumps(self.to_json(), indent=2, ensure_ascii=False)
-        (folder / REPORT_FILE).write_text(text + "\n", encoding="utf-8")
+        """Write dataset_report.json into a run folder atomically; a full disk is one sentence."""
+        text = json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
+        write_run_file(folder / REPORT_FILE, lambda path: path.write_text(text, encoding="utf-8"))
 
 
 def check_image(path: str) -> str | None:

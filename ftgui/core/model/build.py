@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 NOTOP_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 BASE_NAME = "vgg16"
+PREPROCESS_NAME = "vgg16_preprocess"
+HEAD_LAYER_NAMES = ("flatten", "dense", "dropout", "predictions")  # the head, bottom to top
 PIXEL_SCALE = 64.0  # ~ the std of VGG16-preprocessed pixels
 
 
@@ -132,7 +134,7 @@ def preprocessing_model(image_size: int) -> keras.Model:
     from keras.applications import vgg16
 
     pixels = keras.Input((image_size, image_size, 3))
-    return keras.Model(pixels, vgg16.preprocess_input(pixels), name="vgg16_preprocess")
+    return keras.Model(pixels, vgg16.preprocess_input(pixels), name=PREPROCESS_NAME)
 
 
 def build_model(
@@ -152,15 +154,12 @@ def build_model(
     x = augmentation_layers(seed)(pixels) if augment else pixels
     x = preprocessing_model(image_size)(x)
     x = base(x)
-    x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(HEAD_UNITS, activation="relu", name="dense")(x)
-    x = keras.layers.Dropout(dropout, seed=seed, name="dropout")(x)
-    if num_classes <= 2:
-        out = keras.layers.Dense(1, activation="sigmoid", name="predictions", dtype="float32")(x)
-    else:
-        out = keras.layers.Dense(
-            num_classes, activation="softmax", name="predictions", dtype="float32"
-        )(x)
+    flatten, dense, drop, predictions = HEAD_LAYER_NAMES
+    x = keras.layers.Flatten(name=flatten)(x)
+    x = keras.layers.Dense(HEAD_UNITS, activation="relu", name=dense)(x)
+    x = keras.layers.Dropout(dropout, seed=seed, name=drop)(x)
+    units, activation = (1, "sigmoid") if num_classes <= 2 else (num_classes, "softmax")
+    out = keras.layers.Dense(units, activation=activation, name=predictions, dtype="float32")(x)
     return keras.Model(pixels, out, name="ftgui_vgg16")
 
 

@@ -14,16 +14,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ftgui.core.files import write_run_file
 from ftgui.core.training.checkpoint import (
     Arrays,
     Best,
     Checkpoint,
+    OptimizerState,
     assign_arrays,
     best_model_name,
     variable_arrays,
 )
 from ftgui.core.training.events import BatchEnded, EpochEnded, Listener
-from ftgui.core.training.run_folder import RunFolder, write_run_file
+from ftgui.core.training.run_folder import RunFolder
 
 # Saving the whole model for a new best epoch takes ~0.3 s at 60 MB (measured here); cached
 # classifier epochs can take 0.1 s. Between the start of `fit` or the last save and the next
@@ -58,8 +60,8 @@ class PhaseRecorder:
         self.best = best or Best()
         self.best_path = folder.path / best_model_name(phase, name)
         self._weights: Arrays = {}
-        self._optimizer: Arrays = {}
-        self._resumed_optimizer: Arrays | None = None  # put back once fit has built it
+        self._optimizer = OptimizerState()
+        self._resumed_optimizer: OptimizerState | None = None  # put back once fit has built it
         self._next_best_save = math.inf  # set when training starts
 
     def resume_from(self, checkpoint: Checkpoint) -> None:
@@ -72,7 +74,7 @@ class PhaseRecorder:
         """Restore a resumed optimizer state, remember the starting state; the spacing of best
         saves counts from now. `model.optimizer` must be built (the runner builds it)."""
         if self._resumed_optimizer is not None:
-            assign_arrays(model.optimizer.variables, self._resumed_optimizer, "optimizer variables")
+            self._resumed_optimizer.load_into(model.optimizer)
             self._resumed_optimizer = None
         self.remember(model)
         self._next_best_save = time.perf_counter() + BEST_SAVE_SPACING * FIRST_SAVE_GUESS_SECONDS
@@ -80,12 +82,12 @@ class PhaseRecorder:
     def remember(self, model: Any) -> None:
         """Copy the trained model's trainable weights and optimizer state (this epoch's end)."""
         self._weights = variable_arrays(model.trainable_weights)
-        self._optimizer = variable_arrays(model.optimizer.variables)
+        self._optimizer = OptimizerState.of(model.optimizer)
 
     def restore(self, model: Any) -> None:
         """Put back the state of the last finished epoch (after a stop mid-epoch)."""
         assign_arrays(model.trainable_weights, self._weights, "weights")
-        assign_arrays(model.optimizer.variables, self._optimizer, "optimizer variables")
+        self._optimizer.load_into(model.optimizer)
 
     def epoch_finished(
         self, model: Any, epoch: int, logs: dict[str, float], seconds: float

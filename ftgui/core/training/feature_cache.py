@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ftgui.core.model.build import HEAD_LAYER_NAMES, PREPROCESS_NAME, conv_base
 from ftgui.core.settings.config import PhaseConfig
 from ftgui.core.settings.vgg16 import layer_names, vgg16_layers
 from ftgui.core.training.events import quarterly
@@ -40,21 +41,25 @@ def frozen_prefix(trainable_layers: Sequence[str]) -> int:
     return next((i for i, name in enumerate(names) if name in trainable), len(names))
 
 
-def root_levels(phases: Sequence[PhaseConfig], enabled: bool) -> list[int]:
+def frozen_prefixes(phases: Sequence[PhaseConfig], enabled: bool) -> list[int]:
+    """Per phase, its frozen prefix when caching is enabled, else 0 (the phase runs uncached)."""
+    return [frozen_prefix(p.trainable_layers) if enabled else 0 for p in phases]
+
+
+def root_levels(prefixes: Sequence[int]) -> list[int]:
     """Per phase, the level of the shared root cache it reads (0: the phase runs uncached).
 
     Consecutive cacheable phases share the lowest frozen prefix among them: those layers are
     frozen throughout, so their outputs stay valid for the whole group.
     """
-    prefixes = [frozen_prefix(p.trainable_layers) if enabled else 0 for p in phases]
-    levels = [0] * len(phases)
+    levels = [0] * len(prefixes)
     start = 0
-    while start < len(phases):
+    while start < len(prefixes):
         if prefixes[start] == 0:
             start += 1
             continue
         end = start
-        while end < len(phases) and prefixes[end] > 0:
+        while end < len(prefixes) and prefixes[end] > 0:
             end += 1
         for i in range(start, end):
             levels[i] = min(prefixes[start:end])
@@ -127,8 +132,7 @@ def allocate(shape: tuple[int, ...], budget: int, used: int, folder: Path, name:
 
 def base_layers(model: keras.Model) -> list[Any]:
     """The conv-base layers of the full model, bottom to top, as layer objects."""
-    base = model.get_layer("vgg16")
-    by_name = {layer.name: layer for layer in base.layers}
+    by_name = {layer.name: layer for layer in conv_base(model).layers}
     return [by_name[name] for name in layer_names()]
 
 
@@ -138,7 +142,7 @@ def prefix_model(model: keras.Model, image_size: int, start: int, stop: int) -> 
 
     if start == 0:
         inputs = keras.Input((image_size, image_size, 3))
-        x = model.get_layer("vgg16_preprocess")(inputs)
+        x = model.get_layer(PREPROCESS_NAME)(inputs)
     else:
         inputs = keras.Input(level_shape(image_size, start))
         x = inputs
@@ -155,7 +159,7 @@ def tail_model(model: keras.Model, image_size: int, level: int) -> keras.Model:
     x = inputs
     for layer in base_layers(model)[level:]:
         x = layer(x)
-    for name in ("flatten", "dense", "dropout", "predictions"):
+    for name in HEAD_LAYER_NAMES:
         x = model.get_layer(name)(x)
     return keras.Model(inputs, x, name=f"tail_from_{level}")
 
@@ -227,7 +231,8 @@ class FeatureCache:
         budget_mb: int | None,
         folder: Path,
     ) -> None:
-        self.levels = root_levels(phases, enabled)
+        self.prefixes = frozen_prefixes(phases, enabled)
+        self.levels = root_levels(self.prefixes)
         self.starts = group_starts(self.levels)
         self.image_size = image_size
         self.batch_size = batch_size
@@ -239,13 +244,12 @@ class FeatureCache:
     def features_for(
         self,
         index: int,
-        phase: PhaseConfig,
         model: keras.Model,
         images: tuple[Any, Any, int, int],
         report: Callable[[str], None],
         should_stop: Callable[[], bool],
     ) -> FeatureSet | None:
-        """Features at the phase's frozen prefix; None when stopped while computing them.
+        """Features at phase `index`'s frozen prefix; None when stopped while computing them.
 
         `images` is (unshuffled train batches, validation batches, train count, val count).
         """
@@ -257,7 +261,7 @@ class FeatureCache:
             if self.root is None:
                 return None
             report(self.root.describe())
-        prefix = frozen_prefix(phase.trainable_layers)
+        prefix = self.prefixes[index]
         self._drop("derived")
         if prefix == self.root.level:
             return self.root

@@ -1,16 +1,17 @@
-"""The run folder of DESIGN.md: config.json, history.csv, model.keras, test_metrics.json."""
+"""A run's folder: config.json, history.csv, model.keras, test_metrics.json.
+
+Every file but the appended history.csv is replaced atomically (`files.write_run_file`).
+"""
 
 from __future__ import annotations
 
 import csv
-import errno
 import json
 import math
-from collections.abc import Callable
 from pathlib import Path
 
 from ftgui.core.errors import UserError
-from ftgui.core.files import write_atomically
+from ftgui.core.files import write_failure, write_run_file
 from ftgui.core.settings.config import RunConfig
 
 HISTORY_FIELDS = (
@@ -90,7 +91,8 @@ class RunFolder:
         return self.path / MODEL_FILE
 
     def write_config(self, config: RunConfig) -> None:
-        config.save(self.path / CONFIG_FILE)
+        """config.json: every resolved setting (what `RunConfig.save` writes), atomically."""
+        _write_text(self.path / CONFIG_FILE, json.dumps(config.to_dict(), indent=2) + "\n")
 
     def append_history(
         self, phase: int, phase_name: str, epoch: int, logs: dict[str, float], seconds: float
@@ -107,25 +109,11 @@ class RunFolder:
 
     def write_test_metrics(self, metrics: dict[str, float]) -> None:
         text = json.dumps({"loss": metrics["loss"], "accuracy": metrics["accuracy"]}, indent=2)
-        (self.path / TEST_METRICS_FILE).write_text(text + "\n", encoding="utf-8")
+        _write_text(self.path / TEST_METRICS_FILE, text + "\n")
 
 
-def write_run_file(path: Path, write: Callable[[Path], object]) -> None:
-    """Write a run-folder file atomically (`files.write_atomically`); a failure is one sentence."""
-    try:
-        write_atomically(path, write)
-    except OSError as exc:
-        raise UserError(write_failure(path, exc)) from None
-
-
-def write_failure(path: Path, exc: OSError) -> str:
-    """One sentence for a failed write into the run folder (a full disk above all)."""
-    if exc.errno == errno.ENOSPC:
-        return (
-            f"The disk holding {path.parent} is full; free some space and start again "
-            f"(every finished epoch is in history.csv)."
-        )
-    return f"Cannot write {path} ({exc.strerror or exc}); check the folder's permissions."
+def _write_text(path: Path, text: str) -> None:
+    write_run_file(path, lambda partial: partial.write_text(text, encoding="utf-8"))
 
 
 def read_history(path: str | Path) -> list[dict[str, float | int | str]]:

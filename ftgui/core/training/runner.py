@@ -235,7 +235,6 @@ class PhaseRunner:
         with tensorflow_errors("computing the frozen layers' outputs"):
             features = self.cache.features_for(
                 index,
-                phase,
                 self.model,
                 sources,
                 lambda text: self.listener(Status(text)),

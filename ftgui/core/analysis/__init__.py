@@ -1,0 +1,1 @@
+"""After training: the run's models, evaluation of every image, and Grad-CAM."""

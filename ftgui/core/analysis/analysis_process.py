@@ -1,0 +1,176 @@
+"""A child process that evaluates runs and computes Grad-CAM, so the window never loads TensorFlow.
+
+It loads TensorFlow once, keeps the models it loaded (keyed by file and modification time),
+and answers one request at a time. The parent side is blocking and thread-safe: the window
+calls it from a background thread; `stop()` cancels an evaluation between batches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ftgui.core.errors import UserError
+from ftgui.core.training.events import Status
+from ftgui.core.training.training_process import CHILD_NICENESS, Failed, Ready
+
+MODELS_KEPT = 4  # loaded models kept for the next request (a VGG16 is ~60 MB)
+
+
+@dataclass(frozen=True)
+class EvaluateRequest:
+    run_dir: str
+    model: str  # "final", "best", a best file's stem, or a .keras path
+    split: str
+
+
+@dataclass(frozen=True)
+class GradCamRequest:
+    run_dir: str
+    model: str
+    path: str  # the image
+    class_index: int | None  # None: the predicted class
+
+
+@dataclass(frozen=True)
+class Done:
+    result: Any
+
+
+class ModelCache:
+    """The last few models loaded, by (file, modification time): a re-saved file loads again."""
+
+    def __init__(self) -> None:
+        self._models: dict[tuple[str, float], Any] = {}
+
+    def get(self, run_dir: str, model: str) -> tuple[Any, Any, Any]:
+        """(run info, model choice, Keras model) for a run's model."""
+        from ftgui.core.analysis.models import load_model, read_run_info, resolve_model
+
+        info = read_run_info(run_dir)
+        choice = resolve_model(info, model)
+        key = (str(choice.path), choice.path.stat().st_mtime)
+        if key not in self._models:
+            if len(self._models) >= MODELS_KEPT:
+                self._models.pop(next(iter(self._models)))
+            self._models[key] = load_model(info, choice)
+        return info, choice, self._models[key]
+
+
+def handle(request: object, cache: ModelCache, status: Callable[[str], None], stop: Any) -> Any:
+    """Answer one request in the child."""
+    if isinstance(request, GradCamRequest):
+        from ftgui.core.analysis.gradcam import gradcam_image
+
+        info, _, model = cache.get(request.run_dir, request.model)
+        return gradcam_image(model, request.path, info.config.image_size, request.class_index)
+    if isinstance(request, EvaluateRequest):
+        from ftgui.core.analysis.evaluation import evaluate
+
+        info, choice, model = cache.get(request.run_dir, request.model)
+        return evaluate(info, choice, request.split, status, stop.is_set, model=model)
+    raise TypeError(f"unknown request {request!r}")
+
+
+def serve(requests: Any, replies: Any, stop: Any) -> None:
+    """Child process: load TensorFlow, report the device, answer requests until told to quit."""
+    with contextlib.suppress(OSError):
+        os.nice(CHILD_NICENESS)
+    from ftgui.core.model.device import setup_devices
+
+    replies.send(Ready(setup_devices()))
+    cache = ModelCache()
+    while True:
+        try:
+            request = requests.recv()
+        except (EOFError, OSError):
+            return
+        if request is None:
+            return
+        stop.clear()
+        try:
+            replies.send(Done(handle(request, cache, lambda t: replies.send(Status(t)), stop)))
+        except UserError as exc:
+            replies.send(Failed(str(exc)))
+        except Exception as exc:  # the parent shows it; the child goes on serving
+            reason = f"Analysis failed: {type(exc).__name__}: {exc}".splitlines()[0]
+            replies.send(Failed(reason, traceback.format_exc()))
+
+
+class AnalysisFailed(Exception):
+    """An unexpected error in the child: `reason` is one sentence, `details` the traceback."""
+
+    def __init__(self, reason: str, details: str) -> None:
+        super().__init__(reason)
+        self.details = details
+
+
+class AnalysisProcess:
+    """Parent side: start the child once, then `call` it (blocking; one call at a time)."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")  # never fork a process running Qt
+        requests_in, self._requests = context.Pipe(duplex=False)
+        self._replies, replies_out = context.Pipe(duplex=False)
+        self._stop = context.Event()
+        self._lock = threading.Lock()
+        self.device: str | None = None
+        self.process = context.Process(
+            target=serve,
+            args=(requests_in, replies_out, self._stop),
+            name="ftgui-analysis",
+            daemon=True,
+        )
+        self.process.start()
+        requests_in.close()
+        replies_out.close()
+
+    def call(self, request: object, status: Callable[[str], None] | None = None) -> Any:
+        """Send a request and wait for its answer; UserError or AnalysisFailed when it fails."""
+        with self._lock:
+            try:
+                self._requests.send(request)
+                while True:
+                    reply = self._replies.recv()
+                    if isinstance(reply, Ready):
+                        self.device = reply.device
+                    elif isinstance(reply, Status):
+                        if status is not None:
+                            status(reply.text)
+                    elif isinstance(reply, Failed):
+                        if reply.details:
+                            raise AnalysisFailed(reply.reason, reply.details)
+                        raise UserError(reply.reason)
+                    elif isinstance(reply, Done):
+                        return reply.result
+            except (EOFError, OSError, BrokenPipeError):
+                self.process.join(timeout=5)
+                raise UserError(
+                    f"The analysis process ended unexpectedly (exit code "
+                    f"{self.process.exitcode}); if it ran out of memory, close other programs "
+                    f"and try again."
+                ) from None
+
+    def stop(self) -> None:
+        """Cancel the evaluation going on (it answers None); Grad-CAM is too short to stop."""
+        self._stop.set()
+
+    def is_alive(self) -> bool:
+        return self.process.is_alive()
+
+    def close(self) -> None:
+        """End the child; it finishes the request it is answering first, if any."""
+        self._stop.set()
+        with contextlib.suppress(OSError, BrokenPipeError):
+            self._requests.send(None)
+        self.process.join(timeout=2)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(timeout=2)
+
