@@ -8,7 +8,6 @@ calls it from a background thread; `stop()` cancels an evaluation between batche
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import threading
 import traceback
@@ -18,7 +17,7 @@ from typing import Any
 
 from ftgui.core.errors import UserError
 from ftgui.core.training.events import Status
-from ftgui.core.training.training_process import CHILD_NICENESS, Failed, Ready
+from ftgui.core.training.training_process import CHILD_NICENESS, Failed, Ready, start_child
 
 MODELS_KEPT = 4  # loaded models kept for the next request (a VGG16 is ~60 MB)
 
@@ -115,21 +114,11 @@ class AnalysisProcess:
     """Parent side: start the child once, then `call` it (blocking; one call at a time)."""
 
     def __init__(self) -> None:
-        context = multiprocessing.get_context("spawn")  # never fork a process running Qt
-        requests_in, self._requests = context.Pipe(duplex=False)
-        self._replies, replies_out = context.Pipe(duplex=False)
-        self._stop = context.Event()
+        self.process, self._requests, self._replies, self._stop = start_child(
+            serve, "ftgui-analysis"
+        )
         self._lock = threading.Lock()
         self.device: str | None = None
-        self.process = context.Process(
-            target=serve,
-            args=(requests_in, replies_out, self._stop),
-            name="ftgui-analysis",
-            daemon=True,
-        )
-        self.process.start()
-        requests_in.close()
-        replies_out.close()
 
     def call(self, request: object, status: Callable[[str], None] | None = None) -> Any:
         """Send a request and wait for its answer; UserError or AnalysisFailed when it fails."""
@@ -173,4 +162,3 @@ class AnalysisProcess:
         if self.process.is_alive():
             self.process.terminate()
             self.process.join(timeout=2)
-

@@ -17,7 +17,8 @@ from ftgui.core.data.scan import REPORT_FILE
 from ftgui.core.errors import UserError
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training.checkpoint import best_model_name
-from ftgui.core.training.run_folder import CONFIG_FILE, MODEL_FILE
+from ftgui.core.training.resume import load_run_config
+from ftgui.core.training.run_folder import MODEL_FILE
 
 if TYPE_CHECKING:
     import keras
@@ -46,15 +47,8 @@ class RunInfo:
 
 def read_run_info(folder: str | Path) -> RunInfo:
     """The run's settings and class names; one sentence when the folder is not a run."""
-    path = Path(folder).expanduser()
-    if not path.is_dir():
-        raise UserError(f"Run folder {path} does not exist; give the folder a run wrote.")
-    if not (path / CONFIG_FILE).exists():
-        raise UserError(
-            f"{path} is not an ftgui run folder (it has no {CONFIG_FILE}); give the folder a "
-            f"run wrote."
-        )
-    config = RunConfig.load(path / CONFIG_FILE)
+    config = load_run_config(folder)
+    path = Path(str(config.out_dir))
     try:
         report = json.loads((path / REPORT_FILE).read_text(encoding="utf-8"))
         class_names = [str(name) for name in report["class_names"]]

@@ -6,6 +6,7 @@ TensorFlow and Keras are imported inside the functions, never at module import.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,15 +75,14 @@ def he_initialised(base: keras.Model, seed: int) -> keras.Model:
 def load_base_weights(base: keras.Model, path: Path) -> None:
     """Load a VGG16 conv-base weights file, checking that every variable was actually replaced."""
     before = [v.numpy().copy() for v in base.weights]
-    try:
-        with warnings.catch_warnings():  # Keras only warns about unmatched layers; we check below
-            warnings.simplefilter("ignore")
-            base.load_weights(str(path))
-    except Exception as exc:
-        raise UserError(
-            f"Weights file {path} does not fit the VGG16 conv base ({_short(exc)}); use "
+    _load_weights(  # Keras only warns about unmatched layers; they are checked below
+        base,
+        path,
+        lambda why: (
+            f"Weights file {path} does not fit the VGG16 conv base ({why}); use "
             f"{NOTOP_FILE} or a .weights.h5 saved from a VGG16 conv base."
-        ) from None
+        ),
+    )
     unchanged = [  # kernels only: a saved zero bias legitimately equals the fresh zero bias
         v.path
         for v, old in zip(base.weights, before, strict=False)
@@ -101,15 +101,24 @@ def load_saved_weights(model: keras.Model, path: Path) -> None:
     Only arrays are read: the architecture is rebuilt from config.json, never deserialised
     from the file, so nothing in it can run code.
     """
+    _load_weights(
+        model,
+        path,
+        lambda why: (
+            f"{path} does not fit this run's configuration or is damaged ({why}); "
+            f"start a new run with --config {path.parent / 'config.json'}."
+        ),
+    )
+
+
+def _load_weights(model: keras.Model, path: Path, failure: Callable[[str], str]) -> None:
+    """`model.load_weights` without Keras's warnings; `failure(why)` is the one sentence."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model.load_weights(str(path))
     except Exception as exc:
-        raise UserError(
-            f"{path} does not fit this run's configuration or is damaged ({_short(exc)}); "
-            f"start a new run with --config {path.parent / 'config.json'}."
-        ) from None
+        raise UserError(failure(_short(exc))) from None
 
 
 def augmentation_layers(seed: int) -> keras.Sequential:

@@ -44,7 +44,7 @@ def load_run_config(folder: str | Path) -> RunConfig:
     """The configuration a run folder was started with, pointed at that folder."""
     path = Path(folder).expanduser()
     if not path.is_dir():
-        raise UserError(f"Run folder {path} does not exist; give the folder of the run to resume.")
+        raise UserError(f"Run folder {path} does not exist; give the folder a run wrote.")
     if not (path / CONFIG_FILE).exists():
         raise UserError(
             f"{path} is not an ftgui run folder (it has no {CONFIG_FILE}); "

@@ -12,6 +12,7 @@ import contextlib
 import multiprocessing
 import os
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,23 +66,32 @@ def serve(commands: Any, events: Any, stop: Any) -> None:
         events.send(Finished())
 
 
+def start_child(target: Callable[[Any, Any, Any], None], name: str) -> tuple[Any, Any, Any, Any]:
+    """Spawn `target(commands, replies, stop)` as a daemon child process.
+
+    Returns (process, the end to send commands on, the end to receive replies on, the stop
+    Event). Spawned, never forked: the parent may be running Qt.
+    """
+    context = multiprocessing.get_context("spawn")
+    commands_in, commands = context.Pipe(duplex=False)
+    replies, replies_out = context.Pipe(duplex=False)
+    stop = context.Event()
+    process = context.Process(
+        target=target, args=(commands_in, replies_out, stop), name=name, daemon=True
+    )
+    process.start()
+    commands_in.close()  # the child holds these ends now
+    replies_out.close()
+    return process, commands, replies, stop
+
+
 class TrainingProcess:
     """Parent side of one child: started ahead of Start, used for one run."""
 
     def __init__(self) -> None:
-        context = multiprocessing.get_context("spawn")  # never fork a process running Qt
-        commands_in, self._commands = context.Pipe(duplex=False)
-        self._events, events_out = context.Pipe(duplex=False)
-        self._stop = context.Event()
-        self.process = context.Process(
-            target=serve,
-            args=(commands_in, events_out, self._stop),
-            name="ftgui-training",
-            daemon=True,
+        self.process, self._commands, self._events, self._stop = start_child(
+            serve, "ftgui-training"
         )
-        self.process.start()
-        commands_in.close()  # the child holds these ends now
-        events_out.close()
 
     def start_run(self, config: RunConfig, resume: bool = False) -> None:
         """Run `config`; with `resume`, continue the run in its out_dir from its checkpoint."""
