@@ -124,11 +124,12 @@ def train_main(argv: list[str]) -> int:
 
     signal.signal(signal.SIGINT, on_interrupt)
     try:
+        from ftgui.core.analysis.evaluation import evaluate_finished_run
         from ftgui.core.training.runner import run
 
         resume = args.resume is not None
         config = resume_config_from_args(args) if resume else config_from_args(args)
-        ended = run(config, ProgressPrinter(sys.stdout), stop, resume)
+        ended = run(config, ProgressPrinter(sys.stdout), stop, resume, evaluate_finished_run)
         return EXIT_INTERRUPTED if ended.stopped else EXIT_OK
     except UserError as exc:
         sys.stderr.write(f"ftgui: error: {exc}\n")

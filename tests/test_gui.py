@@ -183,11 +183,18 @@ def test_a_whole_run_draws_both_phases_and_writes_the_cli_run_folder(
         "best_2_fine-tune.keras",
         "config.json",
         "dataset_report.json",
+        "evaluation",
         "history.csv",
         "model.keras",
         "test_metrics.json",
     ]
     assert (out / "history.csv").read_text().splitlines()[0] == ",".join(HISTORY_FIELDS)
+    assert sorted(p.name for p in (out / "evaluation").iterdir()) == sorted(
+        f"{model}-{split}.{suffix}"
+        for model in ("final", "best_1_train-classifier", "best_2_fine-tune")
+        for split in ("test", "validation")
+        for suffix in ("csv", "json")
+    )
     assert len(read_history(out)) == 4
     assert "Finished" in window.progress.format()
     assert window.start_button.isEnabled() and window.settings_panel.data_edit.isEnabled()

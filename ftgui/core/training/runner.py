@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,10 @@ from ftgui.core.training.events import (
 from ftgui.core.training.resume import ResumePoint, plan_resume
 from ftgui.core.training.run_folder import RunFolder
 
+# Scores a finished run's models: (run folder, model with the final weights, status, stop).
+# Passed in (`analysis.evaluation.evaluate_finished_run`) because analysis sits above training.
+Evaluator = Callable[[Path, Any, Callable[[str], None], Callable[[], bool]], None]
+
 
 def resolve_dataset(config: RunConfig) -> Dataset:
     """The dataset a configuration names (writing the sample dataset on first use)."""
@@ -59,7 +63,8 @@ class PhaseRunner:
 
     Listener calls happen on the thread that calls `run` (the GUI worker's, or the CLI's main
     thread); nothing else may touch `model` while `run` is going. With `resume`, the run
-    continues in `config.out_dir` from its last checkpoint (see `resume.plan_resume`).
+    continues in `config.out_dir` from its last checkpoint (see `resume.plan_resume`). With
+    an `evaluator`, a run that finished scores its models before `RunEnded`.
     """
 
     def __init__(
@@ -68,11 +73,13 @@ class PhaseRunner:
         listener: Listener,
         stop: threading.Event | None = None,
         resume: bool = False,
+        evaluator: Evaluator | None = None,
     ) -> None:
         self.config = config
         self.listener = listener
         self.stop = stop or threading.Event()
         self.resume = resume
+        self.evaluator = evaluator
         self.model: Any = None
 
     def run(self) -> RunEnded:
@@ -275,10 +282,24 @@ class PhaseRunner:
             folder.write_test_metrics(test_metrics)
         if not stopped:  # finished: nothing left to resume
             (folder.path / CHECKPOINT_FILE).unlink(missing_ok=True)
+            self._evaluate(folder)
         model_path = str(folder.model_path) if folder.model_path.exists() else None
         ended = RunEnded(str(folder.path), stopped, test_metrics, model_path)
         listener(ended)
         return ended
+
+    def _evaluate(self, folder: RunFolder) -> None:
+        """Score the saved models; bad input there is a status line, never a lost run."""
+        if self.evaluator is None or not folder.model_path.exists():
+            return
+
+        def status(text: str) -> None:
+            self.listener(Status(text))
+
+        try:
+            self.evaluator(folder.path, self.model, status, self.stop.is_set)
+        except UserError as exc:
+            status(f"Evaluation skipped: {exc}")
 
 
 @dataclass
@@ -295,9 +316,10 @@ def run(
     listener: Listener,
     stop: threading.Event | None = None,
     resume: bool = False,
+    evaluator: Evaluator | None = None,
 ) -> RunEnded:
     """Run every phase of `config`, or continue it with `resume` (see PhaseRunner.run)."""
-    return PhaseRunner(config, listener, stop, resume).run()
+    return PhaseRunner(config, listener, stop, resume, evaluator).run()
 
 
 def _building_message(weights: str) -> str:

@@ -14,10 +14,13 @@ import os
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ftgui.core.errors import UserError
 from ftgui.core.settings.config import RunConfig
+
+if TYPE_CHECKING:
+    from ftgui.core.training.runner import Evaluator
 
 CHILD_NICENESS = 5
 
@@ -55,8 +58,8 @@ def serve(commands: Any, events: Any, stop: Any) -> None:
             return
         from ftgui.core.training.runner import run
 
-        config, resume = message
-        run(RunConfig.from_dict(config), events.send, stop, resume)
+        config, resume, evaluator = message
+        run(RunConfig.from_dict(config), events.send, stop, resume, evaluator)
     except UserError as exc:
         events.send(Failed(str(exc)))
     except BaseException as exc:  # the parent shows it; the child ends either way
@@ -93,9 +96,14 @@ class TrainingProcess:
             serve, "ftgui-training"
         )
 
-    def start_run(self, config: RunConfig, resume: bool = False) -> None:
-        """Run `config`; with `resume`, continue the run in its out_dir from its checkpoint."""
-        self._commands.send((config.to_dict(), resume))
+    def start_run(
+        self, config: RunConfig, resume: bool = False, evaluator: Evaluator | None = None
+    ) -> None:
+        """Run `config`; with `resume`, continue the run in its out_dir from its checkpoint.
+
+        `evaluator` (a module-level function, sent by reference) scores a finished run's models.
+        """
+        self._commands.send((config.to_dict(), resume, evaluator))
 
     def request_stop(self) -> None:
         self._stop.set()

@@ -1,0 +1,510 @@
+"""Score a run's models on its test and validation images, and store the scores in the run.
+
+Per image: the true and predicted class, the class probabilities and the loss; per split:
+accuracy, mean loss, the confusion matrix and each class's precision, recall, F1 and support.
+Images are read as training reads them (`pipeline.make_dataset` at the run's batch size) and each
+image's loss is Keras's own loss function on the model's output, so accuracy and mean loss are
+`model.evaluate`'s. The two files, `evaluation/<model>-<split>.csv|.json`, read back without
+TensorFlow.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ftgui.core.analysis.models import (
+    FINAL,
+    ModelChoice,
+    RunInfo,
+    load_model,
+    read_run_info,
+    run_models,
+)
+from ftgui.core.data.dataset import Dataset, Split
+from ftgui.core.data.scan import REPORT_FILE, check_image
+from ftgui.core.errors import UserError
+from ftgui.core.files import write_failure, write_run_file
+from ftgui.core.training.runner import resolve_dataset, tensorflow_errors
+
+if TYPE_CHECKING:
+    import keras
+    import numpy as np
+
+EVALUATION_DIR = "evaluation"
+SPLIT_ORDER = ("test", "validation")
+CSV_FIELDS = ("path", "label", "predicted", "confidence", "loss")
+PROBABILITY_PREFIX = "p:"
+MISSING = "file no longer exists"
+
+StatusLine = Callable[[str], None]
+Stop = Callable[[], bool]
+Verdict = Callable[[str], "str | None"]  # why a file cannot be used, or None
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    """One image's scores; `label` and `predicted` index `Evaluation.classes`."""
+
+    path: str
+    label: int
+    predicted: int
+    confidence: float  # the predicted class's probability
+    loss: float
+    probabilities: tuple[float, ...]  # one per class, in class order (2-class sigmoid: (1-p, p))
+
+
+@dataclass
+class Evaluation:
+    """One model's scores on one split."""
+
+    model: str  # "final" or a best file's stem, e.g. "best_2_fine-tune"
+    split: str  # "test" or "validation"
+    classes: list[str]
+    accuracy: float
+    loss: float
+    confusion: list[list[int]]  # rows true class, columns predicted
+    per_class: dict[str, dict[str, float]]  # class -> precision, recall, f1, support
+    skipped: list[dict[str, str]]  # {"path", "reason"}: files that could not be read
+    images: list[ImageResult]
+
+    def in_cell(self, true: int, predicted: int) -> list[ImageResult]:
+        """The images of one confusion-matrix cell, hardest (highest loss) first."""
+        cell = [i for i in self.images if i.label == true and i.predicted == predicted]
+        return sorted(cell, key=lambda image: image.loss, reverse=True)
+
+
+@dataclass
+class _Images:
+    """The readable images of one split, and the files of it that could not be read."""
+
+    split: str
+    usable: Split
+    skipped: list[dict[str, str]]
+
+
+def evaluation_files(run_dir: str | Path, model: str, split: str) -> tuple[Path, Path]:
+    """The (csv, json) pair of one model on one split, under RUN/evaluation/."""
+    folder = Path(run_dir).expanduser() / EVALUATION_DIR
+    return folder / f"{model}-{split}.csv", folder / f"{model}-{split}.json"
+
+
+def available_splits(info: RunInfo) -> list[str]:
+    """The splits to evaluate: "test" first when the run's dataset has one, then "validation"."""
+    counts = _report(info).get("counts")
+    if isinstance(counts, dict):
+        has_test = sum(counts.get("test") or []) > 0
+    else:  # an older report: look at the dataset folder itself
+        has_test = len(_dataset(info).test) > 0
+    return ["test", "validation"] if has_test else ["validation"]
+
+
+def evaluate(
+    info: RunInfo,
+    choice: ModelChoice,
+    split: str,
+    status: StatusLine | None = None,
+    stop: Stop | None = None,
+    model: keras.Model | None = None,
+) -> Evaluation | None:
+    """Score `choice` on `split` and write its two files; None (nothing written) when stopped.
+
+    `model` is an already loaded model holding the choice's weights; without it the run's
+    architecture is rebuilt and the choice's weights loaded. Images that disappeared or became
+    unreadable since training are listed as skipped and the rest scored.
+    """
+    _check_split(info, split)
+    images = _images_of(info, split, _check_file)
+    if model is None:
+        model = _load(info, choice)
+    scorer = _Scorer(model, _binary(info))
+    return _evaluate_images(info, choice.name, images, scorer, status, stop)
+
+
+def evaluate_run(
+    info: RunInfo, status: StatusLine | None = None, stop: Stop | None = None
+) -> list[Evaluation]:
+    """Every model on disk on every available split (those finished before a stop)."""
+    return _evaluate_all(info, None, _check_file, status, stop)
+
+
+def evaluate_finished_run(
+    run_dir: Path, model: keras.Model, status: StatusLine, stop: Stop
+) -> None:
+    """The runner's evaluator: score the run's models with the model still in memory.
+
+    `model` holds the final weights; each best file's weights are loaded into it in turn and
+    the final weights are put back at the end. Files the image check skipped are listed as
+    skipped without decoding them again.
+    """
+    info = read_run_info(run_dir)
+    final_weights = model.get_weights()
+    try:
+        evaluations = _evaluate_all(info, model, _report_verdict(info), status, stop)
+    finally:
+        model.set_weights(final_weights)
+    if stop():
+        status(f"Evaluation stopped; evaluate later with: python main.py evaluate {run_dir}")
+    elif evaluations:
+        status(_evaluated_summary(evaluations, run_dir))
+
+
+def read_evaluation(run_dir: str | Path, model: str, split: str) -> Evaluation:
+    """A stored evaluation, from its two files (no TensorFlow)."""
+    csv_path, json_path = evaluation_files(run_dir, model, split)
+    try:
+        summary = json.loads(json_path.read_text(encoding="utf-8"))
+        classes = [str(name) for name in summary["classes"]]
+        return Evaluation(
+            model,
+            split,
+            classes,
+            float(summary["accuracy"]),
+            float(summary["loss"]),
+            [[int(count) for count in row] for row in summary["confusion"]],
+            {str(k): dict(v) for k, v in summary["per_class"].items()},
+            [{"path": str(s["path"]), "reason": str(s["reason"])} for s in summary["skipped"]],
+            _read_csv(csv_path, classes),
+        )
+    except FileNotFoundError:
+        raise UserError(
+            f"{Path(run_dir)} holds no evaluation of {model} on the {split} split; evaluate it "
+            f"first (python main.py evaluate RUN --model {model} --split {split})."
+        ) from None
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise UserError(
+            f"The stored evaluation {json_path.stem} in {Path(run_dir)} is damaged "
+            f"({' '.join(str(exc).split())[:80]}); evaluate the run again."
+        ) from None
+
+
+def stored_evaluations(run_dir: str | Path) -> list[tuple[str, str]]:
+    """The (model, split) pairs whose two files exist: final first, test before validation."""
+    folder = Path(run_dir).expanduser() / EVALUATION_DIR
+    pairs = []
+    for path in folder.glob("*.json") if folder.is_dir() else ():
+        model, _, split = path.stem.rpartition("-")
+        if model and split in SPLIT_ORDER and path.with_suffix(".csv").is_file():
+            pairs.append((model, split))
+    return sorted(pairs, key=lambda p: (p[0] != FINAL, p[0], SPLIT_ORDER.index(p[1])))
+
+
+# ---- choosing the images ----------------------------------------------------------------------
+
+
+def _report(info: RunInfo) -> dict[str, Any]:
+    try:
+        report = json.loads((info.folder / REPORT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return report if isinstance(report, dict) else {}
+
+
+def _check_split(info: RunInfo, split: str) -> None:
+    if split not in SPLIT_ORDER:
+        raise UserError(f"Unknown split '{split}'; use test or validation.")
+    if split not in available_splits(info):
+        raise UserError(
+            f"The dataset of run {info.folder} has no {split} split; evaluate the validation "
+            f"split instead."
+        )
+
+
+def _dataset(info: RunInfo) -> Dataset:
+    """The run's dataset as it is now; one sentence when it moved or its classes changed."""
+    config = info.config
+    if not config.sample:
+        root = Path(str(config.data_dir)).expanduser()
+        if not root.is_dir():
+            raise UserError(
+                f"The dataset folder {root} of run {info.folder} no longer exists (moved or "
+                f"deleted since training); put it back there to evaluate the run."
+            )
+    dataset = resolve_dataset(config)
+    if dataset.class_names != info.class_names:
+        raise UserError(
+            f"The dataset folder {dataset.root} now has the classes "
+            f"{', '.join(dataset.class_names)} but the run was trained on "
+            f"{', '.join(info.class_names)}; restore the class folders it lost or gained since "
+            f"training."
+        )
+    return dataset
+
+
+def _images_of(info: RunInfo, split: str, verdict: Verdict) -> _Images:
+    """The split's readable files; the unreadable ones and those gone since the last evaluation
+    are skipped with their reason."""
+    listed: Split = getattr(_dataset(info), split)
+    images = _Images(split, Split(), [])
+    for path, label in zip(listed.files, listed.labels, strict=True):
+        reason = verdict(path)
+        if reason:
+            images.skipped.append({"path": path, "reason": reason})
+        else:
+            images.usable.files.append(path)
+            images.usable.labels.append(label)
+    present = set(listed.files)
+    gone = sorted(path for path in _recorded_files(info.folder, split) if path not in present)
+    images.skipped += [{"path": path, "reason": MISSING} for path in gone]
+    if not images.usable.files:
+        raise UserError(
+            f"No image of the {split} split of run {info.folder} can be read any more "
+            f"({len(images.skipped)} skipped); put the dataset's images back to evaluate it."
+        )
+    return images
+
+
+def _recorded_files(run_dir: Path, split: str) -> set[str]:
+    """Every image path the run's stored evaluations of `split` scored."""
+    paths: set[str] = set()
+    for model, stored_split in stored_evaluations(run_dir):
+        if stored_split == split:
+            csv_path = evaluation_files(run_dir, model, split)[0]
+            try:
+                with csv_path.open(newline="", encoding="utf-8") as file:
+                    paths.update(row["path"] for row in csv.DictReader(file))
+            except (OSError, ValueError, KeyError, csv.Error):
+                continue
+    return paths
+
+
+def _check_file(path: str) -> str | None:
+    """Why the file cannot be used now (decoding it with Pillow), or None."""
+    return MISSING if not os.path.exists(path) else check_image(path)
+
+
+def _report_verdict(info: RunInfo) -> Verdict:
+    """The image check's verdicts from dataset_report.json (a run that just checked them)."""
+    skipped = {
+        str(entry.get("path")): str(entry.get("reason"))
+        for entry in _report(info).get("skipped") or []
+        if isinstance(entry, dict)
+    }
+    return lambda path: MISSING if not os.path.exists(path) else skipped.get(path)
+
+
+# ---- scoring ------------------------------------------------------------------------------
+
+
+def _binary(info: RunInfo) -> bool:
+    return len(info.class_names) <= 2
+
+
+def _load(info: RunInfo, choice: ModelChoice) -> keras.Model:
+    from ftgui.core.model.device import setup_devices
+
+    setup_devices()
+    return load_model(info, choice)
+
+
+class _Scorer:
+    """Probabilities and Keras's per-image loss for batches of one model, traced once."""
+
+    def __init__(self, model: keras.Model, binary: bool) -> None:
+        import keras
+        import tensorflow as tf
+
+        self.model, self.binary = model, binary
+        losses = keras.losses
+        loss = losses.binary_crossentropy if binary else losses.sparse_categorical_crossentropy
+
+        def step(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+            probabilities = model(x, training=False)  # the output op keeps its logits, so the
+            return probabilities, loss(y, probabilities)  # loss is computed as evaluate does
+
+        self.step = tf.function(step, reduce_retracing=True)
+
+    def score(
+        self, data: Any, stop: Stop | None, what: str
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """(probabilities, losses) of every batch of `data`; None when `stop()` became true."""
+        import numpy as np
+
+        probabilities, losses = [], []
+        with tensorflow_errors(f"evaluating {what}"):
+            for x, y in data:
+                if stop is not None and stop():
+                    return None
+                p, loss = self.step(x, y)
+                probabilities.append(p.numpy())
+                losses.append(loss.numpy())
+        return np.concatenate(probabilities), np.concatenate(losses)
+
+
+def _evaluate_all(
+    info: RunInfo,
+    model: keras.Model | None,
+    verdict: Verdict,
+    status: StatusLine | None,
+    stop: Stop | None,
+) -> list[Evaluation]:
+    """Every model on disk on every split; a given `model` holds the first model's weights."""
+    from ftgui.core.model.build import load_saved_weights
+
+    models = run_models(info)
+    splits = available_splits(info)
+    images = {split: _images_of(info, split, verdict) for split in splits} if models else {}
+    evaluations: list[Evaluation] = []
+    scorer = None
+    for index, choice in enumerate(models):
+        if model is None:
+            model = _load(info, choice)
+        elif index > 0:
+            load_saved_weights(model, choice.path)
+        scorer = scorer or _Scorer(model, _binary(info))
+        for split in splits:
+            evaluation = _evaluate_images(info, choice.name, images[split], scorer, status, stop)
+            if evaluation is None:
+                return evaluations
+            evaluations.append(evaluation)
+    return evaluations
+
+
+def _evaluate_images(
+    info: RunInfo,
+    name: str,
+    images: _Images,
+    scorer: _Scorer,
+    status: StatusLine | None,
+    stop: Stop | None,
+) -> Evaluation | None:
+    """Score one model on one split's images and write the two files."""
+    from ftgui.core.data.pipeline import make_dataset
+
+    what = f"{name} on {images.split}"
+    if status is not None:
+        status(f"Evaluating {what}…")
+    config = info.config
+    data = make_dataset(images.usable, config.image_size, config.batch_size, scorer.binary)
+    scores = scorer.score(data, stop, what)
+    if scores is None:
+        return None
+    evaluation = _evaluation(name, images, info.class_names, *scores)
+    _write(info.folder, evaluation)
+    return evaluation
+
+
+def _evaluation(
+    name: str, images: _Images, classes: list[str], output: np.ndarray, losses: np.ndarray
+) -> Evaluation:
+    """Per-image results and the split's summary from the model's output and losses."""
+    import numpy as np
+
+    labels = np.asarray(images.usable.labels, dtype=np.int64)
+    if output.shape[1] == 1:  # sigmoid: Keras's binary accuracy counts p > 0.5 as class 1
+        p = output[:, 0].astype(np.float64)
+        probabilities = np.stack([1.0 - p, p], axis=1)
+        predicted = (output[:, 0] > 0.5).astype(np.int64)
+    else:
+        probabilities = output.astype(np.float64)
+        predicted = np.argmax(output, axis=1)
+    results = [
+        ImageResult(
+            path,
+            int(label),
+            int(guess),
+            float(row[guess]),
+            float(loss),
+            tuple(float(v) for v in row),
+        )
+        for path, label, guess, row, loss in zip(
+            images.usable.files, labels, predicted, probabilities, losses, strict=True
+        )
+    ]
+    confusion = np.zeros((len(classes), len(classes)), dtype=np.int64)
+    np.add.at(confusion, (labels, predicted), 1)
+    return Evaluation(
+        name,
+        images.split,
+        list(classes),
+        float(np.mean(predicted == labels)),
+        float(np.mean(losses.astype(np.float64))),
+        confusion.tolist(),
+        _per_class(confusion, classes),
+        list(images.skipped),
+        results,
+    )
+
+
+def _per_class(confusion: np.ndarray, classes: list[str]) -> dict[str, dict[str, float]]:
+    """Precision, recall and F1 (0 where undefined) and support (the true count) per class."""
+    table = {}
+    for k, name in enumerate(classes):
+        hits, predicted, support = confusion[k, k], confusion[:, k].sum(), confusion[k, :].sum()
+        precision = float(hits / predicted) if predicted else 0.0
+        recall = float(hits / support) if support else 0.0
+        both = precision + recall
+        f1 = 2 * precision * recall / both if both else 0.0
+        table[name] = {"precision": precision, "recall": recall, "f1": f1, "support": int(support)}
+    return table
+
+
+# ---- the two files --------------------------------------------------------------------------
+
+
+def _write(run_dir: Path, evaluation: Evaluation) -> None:
+    """Write the CSV, then the JSON (a pair counts as stored once its JSON exists)."""
+    csv_path, json_path = evaluation_files(run_dir, evaluation.model, evaluation.split)
+    try:
+        csv_path.parent.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise UserError(write_failure(csv_path.parent, exc)) from None
+    write_run_file(csv_path, lambda path: _write_csv(path, evaluation))
+    summary = {k: v for k, v in asdict(evaluation).items() if k != "images"}
+    summary["images"] = len(evaluation.images)
+    text = json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
+    write_run_file(json_path, lambda path: path.write_text(text, encoding="utf-8"))
+
+
+def _write_csv(path: Path, evaluation: Evaluation) -> None:
+    classes = evaluation.classes
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow([*CSV_FIELDS, *(PROBABILITY_PREFIX + name for name in classes)])
+        for image in evaluation.images:
+            writer.writerow(
+                [
+                    image.path,
+                    classes[image.label],
+                    classes[image.predicted],
+                    repr(image.confidence),
+                    repr(image.loss),
+                    *(repr(p) for p in image.probabilities),
+                ]
+            )
+
+
+def _read_csv(path: Path, classes: list[str]) -> list[ImageResult]:
+    index = {name: k for k, name in enumerate(classes)}
+    expected = [*CSV_FIELDS, *(PROBABILITY_PREFIX + name for name in classes)]
+    with path.open(newline="", encoding="utf-8") as file:
+        reader = csv.reader(file)
+        if next(reader, None) != expected:
+            raise ValueError(f"{path.name} does not start with the header {','.join(expected)}")
+        return [
+            ImageResult(
+                row[0],
+                index[row[1]],
+                index[row[2]],
+                float(row[3]),
+                float(row[4]),
+                tuple(float(v) for v in row[5:]),
+            )
+            for row in reader
+        ]
+
+
+def _evaluated_summary(evaluations: list[Evaluation], run_dir: Path) -> str:
+    first = evaluations[0]
+    models = len({e.model for e in evaluations})
+    splits = len({e.split for e in evaluations})
+    return (
+        f"Evaluated {models} model{'s' * (models != 1)} on {splits} split{'s' * (splits != 1)} "
+        f"into {run_dir / EVALUATION_DIR} ({first.model} on {first.split}: accuracy "
+        f"{first.accuracy:.4f})"
+    )
