@@ -11,18 +11,22 @@ COMMANDS = {
     "train": "run the phases headless and write a run folder (see: train --help)",
     "evaluate": "accuracy, confusion matrix and per-class table of a run's model",
     "gradcam": "where a run's model looks in an image (Grad-CAM overlay as PNG)",
+    "predict": "classify new images with a run's model (one line each, optional CSV)",
+    "export": "SavedModel, TFLite, ONNX (each verified by running it) or the recipe as a script",
     "import-kaggle": "copy Kaggle's Dogs vs Cats train.zip into the book's layout",
 }
 SUB_COMMANDS = {  # name -> (module, function taking argv and returning the exit status)
     "train": ("ftgui.cli", "train_main"),
     "evaluate": ("ftgui.evaluate_cli", "evaluate_main"),
     "gradcam": ("ftgui.gradcam_cli", "gradcam_main"),
+    "predict": ("ftgui.predict_cli", "predict_main"),
+    "export": ("ftgui.export_cli", "export_main"),
     "import-kaggle": ("ftgui.import_cli", "import_main"),
 }
 
 
 def gui_parser() -> OneLineParser:
-    commands = "\n".join(f"  {name:<10} {text}" for name, text in COMMANDS.items())
+    commands = "\n".join(f"  {name:<14} {text}" for name, text in COMMANDS.items())
     parser = OneLineParser(
         prog="ftgui",
         description="Fine-tune VGG16 on your images in a window (Deep Learning with Python "

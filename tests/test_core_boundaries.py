@@ -41,7 +41,7 @@ def test_help_answers_without_loading_tensorflow_or_qt():
 
 # Lower layers first: a sub-package may import only itself, the ones before it and the shared
 # modules at the root of ftgui/core (errors, files, paths).
-CORE_LAYERS = ("settings", "data", "model", "training", "analysis")
+CORE_LAYERS = ("settings", "data", "model", "training", "analysis", "export", "service")
 
 
 def _core_imports(path: Path) -> set[str]:

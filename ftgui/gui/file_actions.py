@@ -11,8 +11,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QObject, QPoint, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence, QPainter
+from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QFileDialog, QMenu, QProgressDialog, QWidget
 
 from ftgui.core.data.kaggle import import_dogs_vs_cats
@@ -252,15 +253,23 @@ class FileActions(QObject):
 
     # -- plots ----------------------------------------------------------------------------
     def export_plots_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self.window, "Export plots", "curves.png", "PNG (*.png)"
+        path, chosen = QFileDialog.getSaveFileName(
+            self.window, "Export plots", "curves.png", "PNG image (*.png);;SVG vector image (*.svg)"
         )
         if path:
+            if not Path(path).suffix:
+                path += ".svg" if "svg" in chosen else ".png"
             self.export_plots(path)
 
     def export_plots(self, path: str) -> bool:
+        """The loss and accuracy plots as PNG, or as SVG when `path` ends in .svg."""
         self.plots.redraw_if_dirty()
-        if not self.plots.grab().save(path, "PNG"):
+        written = (
+            render_svg(self.plots, path)
+            if path.lower().endswith(".svg")
+            else self.plots.grab().save(path, "PNG")
+        )
+        if not written:
             self.errored.emit(f"Cannot write {path}; choose another folder.", "")
             return False
         return True
@@ -284,6 +293,21 @@ class FileActions(QObject):
             opener = self.open_run if Path(path).is_dir() else self.open_config
             self.recent_menu.addAction(path, lambda p=path, o=opener: o(p))
         self.recent_menu.setEnabled(bool(self.recent()))
+
+
+def render_svg(widget: QWidget, path: str) -> bool:
+    """Paint `widget` into an SVG file as vectors; False when the file cannot be written."""
+    generator = QSvgGenerator()
+    generator.setFileName(path)
+    generator.setSize(widget.size())
+    generator.setViewBox(widget.rect())
+    generator.setTitle("ftgui curves")
+    painter = QPainter()
+    if not painter.begin(generator):
+        return False
+    widget.render(painter, QPoint(0, 0))
+    painter.end()
+    return Path(path).exists() and Path(path).stat().st_size > 0
 
 
 def shown_copy(config: RunConfig) -> RunConfig:

@@ -1,6 +1,6 @@
 """The main window: lays out the rooms and wires their signals; each room is its own module.
 
-Left: settings, phases, layers. Right: Start/Stop, the run's progress and the live curves.
+Tabs: Train (settings, phases, layers, Start/Stop, progress, live curves), Results, Predict.
 The run controller owns the training process and sends one event stream; views subscribe to
 the event types they draw. File actions read run folders and import datasets in the background.
 """
@@ -11,32 +11,26 @@ import copy
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QHBoxLayout,
-    QMainWindow,
-    QMenu,
-    QMessageBox,
-    QPushButton,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QTabWidget
 
 from ftgui.core.data.sample import apply_sample_defaults
 from ftgui.core.errors import UserError
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.settings.layer_plan import LayerPlan
-from ftgui.core.training.events import PhaseStarted, RunStarted
-from ftgui.gui.curves import CURVE_EVENTS, CurvesWidget
+from ftgui.core.training.events import PhaseStarted, RunEnded, RunStarted
+from ftgui.gui.analysis_client import AnalysisClient
+from ftgui.gui.curves import CURVE_EVENTS
 from ftgui.gui.dataset_report import DatasetReportNotice
+from ftgui.gui.export_dialog import ExportDialog
 from ftgui.gui.file_actions import FileActions, shown_copy
-from ftgui.gui.layers_box import LayersBox, trains_text
-from ftgui.gui.phase_editor import PhaseEditor
+from ftgui.gui.layers_box import trains_text
+from ftgui.gui.predict_view import PredictView
+from ftgui.gui.results_view import ResultsView
 from ftgui.gui.run_controller import RunController
-from ftgui.gui.run_progress import PROGRESS_EVENTS, RunProgress
-from ftgui.gui.settings_panel import SettingsPanel
+from ftgui.gui.run_progress import PROGRESS_EVENTS
 from ftgui.gui.status_bar import STATUS_EVENTS, RunStatusBar
+from ftgui.gui.train_page import TrainPage
+from ftgui.gui.window_state import restore_window_state, save_window_state
 
 
 class MainWindow(QMainWindow):
@@ -51,61 +45,38 @@ class MainWindow(QMainWindow):
         self.last_error: QMessageBox | None = None
         self.num_classes = 2
 
-        self.settings_panel = SettingsPanel()
-        self.phase_editor = PhaseEditor()
-        self.layers_box = LayersBox()
-        self.curves = CurvesWidget()
-        self.progress = RunProgress()
-        self.start_button = QPushButton("Start  (Ctrl+R)")
-        self.stop_button = QPushButton("Stop  (Esc)")
-        self.smooth_box = QCheckBox("Smooth (book's factor 0.8)")
+        self.page = page = TrainPage()
+        self.settings_panel, self.phase_editor = page.settings_panel, page.phase_editor
+        self.layers_box, self.curves, self.progress = page.layers_box, page.curves, page.progress
+        self.start_button, self.stop_button = page.start_button, page.stop_button
         self.status = RunStatusBar()
         self.runs = RunController(self)
         self.files = FileActions(self, self.current_config, self.curves)
         self.dataset_report = DatasetReportNotice(self)
+        self.analysis = AnalysisClient(self)
+        self.results = ResultsView(self.analysis)
+        self.predict = PredictView(self.analysis)
+        self.exporter = ExportDialog(self.analysis, self)
+        self.tabs = QTabWidget()
         self._build_layout()
         self._build_menus()
         self._connect()
         self.load_config(self.config)
-        self._restore_window_state()
+        restore_window_state(self.settings, self, self.page)
         self._set_running(False)
 
     # -- construction ---------------------------------------------------------------------
     def _build_layout(self) -> None:
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.settings_panel)
-        left_layout.addWidget(self.phase_editor)
-        left_layout.addWidget(self.layers_box, 1)
-
-        controls = QHBoxLayout()
-        self.start_button.setDefault(True)
-        self.start_button.setStyleSheet("QPushButton { font-weight: bold; padding: 4px 14px; }")
-        for widget, stretch in (
-            (self.start_button, 0),
-            (self.stop_button, 0),
-            (self.progress, 1),
-            (self.smooth_box, 0),
-        ):
-            controls.addWidget(widget, stretch)
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addLayout(controls)
-        right_layout.addWidget(self.curves, 1)
-
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(right)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([560, 720])
-        self.setCentralWidget(self.splitter)
+        self.tabs.addTab(self.page, "&Train")
+        self.tabs.addTab(self.results, "R&esults")
+        self.tabs.addTab(self.predict, "&Predict")
+        self.setCentralWidget(self.tabs)
         self.setStatusBar(self.status)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self.files.fill_menu(file_menu)
+        self._action(file_menu, "Export &model…", self.export_model_dialog)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence("Ctrl+Q"))
         run_menu = self.menuBar().addMenu("&Run")
@@ -136,13 +107,14 @@ class MainWindow(QMainWindow):
         self.layers_box.plan_edited.connect(self._plan_edited)
         self.start_button.clicked.connect(self.start_training)
         self.stop_button.clicked.connect(runs.stop)
-        self.smooth_box.toggled.connect(self.curves.set_smoothing)
+        self.page.smooth_box.toggled.connect(self.curves.set_smoothing)
 
         runs.subscribe(self.curves.handle, *CURVE_EVENTS)
         runs.subscribe(self.progress.handle, *PROGRESS_EVENTS)
         runs.subscribe(self.status.handle, *STATUS_EVENTS)
         runs.subscribe(self.dataset_report.handle, RunStarted)
         runs.subscribe(lambda event: editor.select(event.phase), PhaseStarted)
+        runs.subscribe(self._run_ended, RunEnded)
         runs.stopping.connect(self.progress.show_stopping)
         runs.stopping.connect(lambda: self.stop_button.setEnabled(False))
         runs.running_changed.connect(self._set_running)
@@ -155,6 +127,8 @@ class MainWindow(QMainWindow):
         files.resume_ready.connect(self._resume)
         files.dataset_imported.connect(self._use_dataset)
         files.errored.connect(self.show_error)
+        for view in (self.results, self.predict, self.exporter):
+            view.errored.connect(self.show_error)
 
     # -- configuration <-> widgets --------------------------------------------------------
     def load_config(self, config: RunConfig) -> None:
@@ -250,6 +224,19 @@ class MainWindow(QMainWindow):
             self.load_config(config)
         self.curves.show_events(events)
         self.status.show_opened_run(folder)
+        self._analyse(folder)
+
+    def _run_ended(self, event: RunEnded) -> None:
+        if event.model_path:  # its evaluations are in the run folder now
+            self._analyse(event.run_dir)
+
+    def _analyse(self, run_dir: str) -> None:
+        """The Results and Predict tabs show this run from now on."""
+        self.results.show_run(run_dir)
+        self.predict.set_run(run_dir)
+
+    def export_model_dialog(self) -> None:
+        self.exporter.open_for(self.results.contents)
 
     def _run_gone(self) -> None:
         self.progress.end()
@@ -281,16 +268,6 @@ class MainWindow(QMainWindow):
     def start_preloading(self) -> None:
         self.runs.start_preloading()
 
-    def _restore_window_state(self) -> None:
-        geometry = self.settings.value("geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 800)
-        splitter = self.settings.value("splitter")
-        if splitter is not None:
-            self.splitter.restoreState(splitter)
-
     def confirm_stop_and_quit(self) -> bool:
         answer = QMessageBox.question(
             self,
@@ -310,6 +287,6 @@ class MainWindow(QMainWindow):
             return
         self.files.cancel_import()
         self.runs.shut_down()
-        self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("splitter", self.splitter.saveState())
+        self.analysis.close()
+        save_window_state(self.settings, self, self.page)
         event.accept()

@@ -93,6 +93,7 @@ class RunConfig:
     seed: int = RUN["seed"].default
     dropout: float = RUN["dropout"].default
     out_dir: str | None = RUN["out_dir"].default
+    tensorboard: bool = RUN["tensorboard"].default
     phases: list[PhaseConfig] = field(default_factory=book_phases)
     # Speed: frozen-prefix reuse (feature_cache.py); GPU options (None: on when a GPU is seen).
     cache_features: bool = RUN["cache_features"].default

@@ -231,6 +231,17 @@ RUN_SETTINGS: tuple[Setting, ...] = (
         metavar="DIR",
     ),
     Setting(
+        "tensorboard",
+        bool,
+        False,
+        "TensorBoard logs",
+        "write TensorBoard event files to RUN/tensorboard/: every epoch's loss, accuracy, "
+        "val_loss and val_accuracy on one epoch axis across phases, and each phase's layers, "
+        "optimizer and learning rate where it starts (view: tensorboard --logdir RUN/tensorboard)",
+        flag="--tensorboard",
+        title="Write TensorBoard logs (run folder's tensorboard/)",
+    ),
+    Setting(
         "cache_features",
         bool,
         True,

@@ -34,6 +34,9 @@ from ftgui.core.training.run_folder import RunFolder
 BEST_SAVE_SPACING = 20
 FIRST_SAVE_GUESS_SECONDS = 0.3
 
+# Called with (phase, epoch, logs) once a finished epoch is in the checkpoint (e.g. TensorBoard).
+EpochLog = Callable[[int, int, dict[str, float]], None]
+
 
 def save_model(model: Any, path: Path) -> None:
     """Save a .keras file atomically; a full disk or a locked folder is one sentence."""
@@ -53,11 +56,13 @@ class PhaseRecorder:
         listener: Listener,
         epochs_done: int = 0,
         best: Best | None = None,
+        epoch_log: EpochLog | None = None,
     ) -> None:
         self.phase, self.name, self.epochs = phase, name, epochs
         self.folder, self.full_model, self.listener = folder, full_model, listener
         self.epochs_done = epochs_done
         self.best = best or Best()
+        self.epoch_log = epoch_log
         self.best_path = folder.path / best_model_name(phase, name)
         self._weights: Arrays = {}
         self._optimizer = OptimizerState()
@@ -92,8 +97,8 @@ class PhaseRecorder:
     def epoch_finished(
         self, model: Any, epoch: int, logs: dict[str, float], seconds: float
     ) -> None:
-        """History row, then best model, then checkpoint, then the event (in that order: a
-        history row the checkpoint does not cover is dropped on resume)."""
+        """History row, then best model, then checkpoint, then the epoch log and the event (in
+        that order: a history row the checkpoint does not cover is dropped on resume)."""
         self.folder.append_history(self.phase, self.name, epoch, logs, seconds)
         self.epochs_done += 1
         self.remember(model)
@@ -105,6 +110,8 @@ class PhaseRecorder:
         Checkpoint(self.phase, self.epochs_done, self._weights, self._optimizer, self.best).write(
             self.folder.path
         )
+        if self.epoch_log is not None:
+            self.epoch_log(self.phase, epoch, logs)
         self.listener(EpochEnded(self.phase, epoch, self.epochs, logs, seconds))
 
     def finish(self, model_path: Path) -> None:

@@ -32,6 +32,7 @@ from ftgui.core.training.events import (
 )
 from ftgui.core.training.resume import ResumePoint, plan_resume
 from ftgui.core.training.run_folder import RunFolder
+from ftgui.core.training.tensorboard_log import TensorBoardLog, open_tensorboard_log
 
 # Scores a finished run's models: (run folder, model with the final weights, status, stop).
 # Passed in (`analysis.evaluation.evaluate_finished_run`) because analysis sits above training.
@@ -81,8 +82,17 @@ class PhaseRunner:
         self.resume = resume
         self.evaluator = evaluator
         self.model: Any = None
+        self.tensorboard: TensorBoardLog | None = None  # with config.tensorboard
 
     def run(self) -> RunEnded:
+        """Run (see `_run`), closing the TensorBoard log however it ends."""
+        try:
+            return self._run()
+        finally:
+            if self.tensorboard is not None:
+                self.tensorboard.close()
+
+    def _run(self) -> RunEnded:
         """Validate, build, train every phase, evaluate the test split; return the final event.
 
         A set `stop` ends the run at the next batch end: the unfinished epoch is rolled back, so
@@ -140,6 +150,8 @@ class PhaseRunner:
         else:
             start_run_folder(folder, config)
         report.save(folder.path)
+        if config.tensorboard:
+            self.tensorboard = open_tensorboard_log(folder.path, config.phases)
         listener(
             RunStarted(
                 str(folder.path),
@@ -199,7 +211,10 @@ class PhaseRunner:
 
         with self.acceleration.strategy.scope():
             compile_phase(self.model, phase, self.images.dataset.num_classes, self.acceleration.xla)
-        recorder = PhaseRecorder(index, phase.name, phase.epochs, folder, self.model, self.listener)
+        log = self.tensorboard.epoch_finished if self.tensorboard else None
+        recorder = PhaseRecorder(
+            index, phase.name, phase.epochs, folder, self.model, self.listener, epoch_log=log
+        )
         if point.checkpoint is not None and index == point.phase:
             recorder.resume_from(point.checkpoint)
         return recorder
@@ -280,6 +295,8 @@ class PhaseRunner:
                 metrics = model.evaluate(test, verbose=0, return_dict=True)
             test_metrics = {k: float(v) for k, v in metrics.items()}
             folder.write_test_metrics(test_metrics)
+            if self.tensorboard is not None:
+                self.tensorboard.test_metrics(test_metrics)
         if not stopped:  # finished: nothing left to resume
             (folder.path / CHECKPOINT_FILE).unlink(missing_ok=True)
             self._evaluate(folder)

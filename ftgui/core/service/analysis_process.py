@@ -13,6 +13,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ftgui.core.errors import UserError
@@ -35,6 +36,27 @@ class GradCamRequest:
     model: str
     path: str  # the image
     class_index: int | None  # None: the predicted class
+
+
+@dataclass(frozen=True)
+class PredictRequest:
+    run_dir: str
+    model: str
+    paths: tuple[str, ...]  # image files and folders
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    run_dir: str
+    model: str
+    format: str  # savedmodel, tflite, onnx or script
+    out: str  # the folder (or the script's .py file)
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
 
 
 @dataclass(frozen=True)
@@ -62,8 +84,8 @@ class ModelCache:
         return info, choice, self._models[key]
 
 
-def handle(request: object, cache: ModelCache, status: Callable[[str], None], stop: Any) -> Any:
-    """Answer one request in the child."""
+def handle(request: object, cache: ModelCache, send: Callable[[object], None], stop: Any) -> Any:
+    """Answer one request in the child; `send` passes Status and Progress replies on."""
     if isinstance(request, GradCamRequest):
         from ftgui.core.analysis.gradcam import gradcam_image
 
@@ -73,8 +95,47 @@ def handle(request: object, cache: ModelCache, status: Callable[[str], None], st
         from ftgui.core.analysis.evaluation import evaluate
 
         info, choice, model = cache.get(request.run_dir, request.model)
+        status = lambda text: send(Status(text))  # noqa: E731
         return evaluate(info, choice, request.split, status, stop.is_set, model=model)
+    if isinstance(request, PredictRequest):
+        return predict(request, cache, send, stop)
+    if isinstance(request, ExportRequest):
+        return export(request, send)
     raise TypeError(f"unknown request {request!r}")
+
+
+def predict(request: PredictRequest, cache: ModelCache, send: Callable[[object], None], stop: Any):
+    """(predictions, problems) for the images in the request's files and folders."""
+    from ftgui.core.analysis.predict import image_files, predict_files
+
+    info, _, model = cache.get(request.run_dir, request.model)
+    files, problems = image_files(request.paths)
+    if not files:
+        return [], problems
+    predictions, unreadable = predict_files(
+        model,
+        files,
+        info.config.image_size,
+        len(info.class_names) <= 2,
+        progress=lambda done, total: send(Progress(done, total)),
+        stop=stop.is_set,
+    )
+    return predictions, problems + unreadable
+
+
+def export(request: ExportRequest, send: Callable[[object], None]) -> Any:
+    """Write and verify an export (an ExportResult), or write the recipe script (its path)."""
+    from ftgui.core.analysis.models import read_run_info, resolve_model
+    from ftgui.core.export.artifacts import export_model, require_packages
+    from ftgui.core.export.script import write_script
+
+    info = read_run_info(request.run_dir)
+    if request.format == "script":
+        return write_script(info, Path(request.out))
+    require_packages(request.format)
+    choice = resolve_model(info, request.model)
+    status = lambda text: send(Status(text))  # noqa: E731
+    return export_model(info, choice, request.format, Path(request.out), status)
 
 
 def serve(requests: Any, replies: Any, stop: Any) -> None:
@@ -94,7 +155,7 @@ def serve(requests: Any, replies: Any, stop: Any) -> None:
             return
         stop.clear()
         try:
-            replies.send(Done(handle(request, cache, lambda t: replies.send(Status(t)), stop)))
+            replies.send(Done(handle(request, cache, replies.send, stop)))
         except UserError as exc:
             replies.send(Failed(str(exc)))
         except Exception as exc:  # the parent shows it; the child goes on serving
@@ -120,7 +181,12 @@ class AnalysisProcess:
         self._lock = threading.Lock()
         self.device: str | None = None
 
-    def call(self, request: object, status: Callable[[str], None] | None = None) -> Any:
+    def call(
+        self,
+        request: object,
+        status: Callable[[str], None] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Any:
         """Send a request and wait for its answer; UserError or AnalysisFailed when it fails."""
         with self._lock:
             try:
@@ -132,6 +198,9 @@ class AnalysisProcess:
                     elif isinstance(reply, Status):
                         if status is not None:
                             status(reply.text)
+                    elif isinstance(reply, Progress):
+                        if progress is not None:
+                            progress(reply.done, reply.total)
                     elif isinstance(reply, Failed):
                         if reply.details:
                             raise AnalysisFailed(reply.reason, reply.details)

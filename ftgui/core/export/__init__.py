@@ -1,0 +1,1 @@
+"""Models elsewhere: SavedModel, TFLite and ONNX exports checked by running them; the script."""

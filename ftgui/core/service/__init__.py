@@ -1,0 +1,1 @@
+"""The analysis child process: evaluation, Grad-CAM, prediction and export, for the window."""

@@ -1,0 +1,80 @@
+"""The confusion matrix as a table model: counts and row percentages on a cividis heatmap."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
+
+Index = QModelIndex | QPersistentModelIndex
+SPELLED_OUT = 6  # up to this many classes the columns carry names; above, numbers
+COLORMAP = pg.colormap.get("cividis")  # perceptually uniform and colour-blind safe
+
+
+class ConfusionModel(QAbstractTableModel):
+    """Rows: true classes; columns: predicted classes. Empty until `set_matrix`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.classes: list[str] = []
+        self.counts = np.zeros((0, 0), dtype=int)
+        self.shares = np.zeros((0, 0))
+        self._colours: list[list[QColor]] = []
+
+    def set_matrix(self, classes: list[str], confusion: list[list[int]]) -> None:
+        self.beginResetModel()
+        self.classes = list(classes)
+        self.counts = np.array(confusion, dtype=int).reshape(len(classes), len(classes))
+        totals = self.counts.sum(axis=1, keepdims=True)
+        self.shares = np.divide(
+            self.counts, totals, out=np.zeros(self.counts.shape), where=totals > 0
+        )
+        self._colours = [COLORMAP.map(row, mode="qcolor") for row in self.shares]
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.classes)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.classes)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row, column = index.row(), index.column()
+        count, share = int(self.counts[row, column]), float(self.shares[row, column])
+        if role == Qt.ItemDataRole.DisplayRole:
+            if len(self.classes) > SPELLED_OUT:
+                return str(count) if count else ""
+            return f"{count}\n{share:.0%}"
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return self._colours[row][column]
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return QColor("#000000") if share > 0.55 else QColor("#ffffff")
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return Qt.AlignmentFlag.AlignCenter
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return (
+                f"{count} {self.classes[row]} images predicted as {self.classes[column]} "
+                f"({share:.1%} of {self.classes[row]}); click to see them"
+            )
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if not 0 <= section < len(self.classes):
+            return None
+        name = self.classes[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            if orientation == Qt.Orientation.Vertical:
+                numbered = len(self.classes) > SPELLED_OUT and name != str(section)
+                return f"{section}  {name}" if numbered else name
+            return str(section) if len(self.classes) > SPELLED_OUT else name
+        if role == Qt.ItemDataRole.ToolTipRole:
+            side = "true" if orientation == Qt.Orientation.Vertical else "predicted"
+            return f"{side} class {section}: {name}"
+        return None
