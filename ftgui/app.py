@@ -14,6 +14,7 @@ COMMANDS = {
     "predict": "classify new images with a run's model (one line each, optional CSV)",
     "export": "SavedModel, TFLite, ONNX (each verified by running it) or the recipe as a script",
     "import-kaggle": "copy Kaggle's Dogs vs Cats train.zip into the book's layout",
+    "doctor": "versions, devices, why no GPU is used, caches and free disk space",
 }
 SUB_COMMANDS = {  # name -> (module, function taking argv and returning the exit status)
     "train": ("ftgui.cli", "train_main"),
@@ -22,6 +23,7 @@ SUB_COMMANDS = {  # name -> (module, function taking argv and returning the exit
     "predict": ("ftgui.predict_cli", "predict_main"),
     "export": ("ftgui.export_cli", "export_main"),
     "import-kaggle": ("ftgui.import_cli", "import_main"),
+    "doctor": ("ftgui.doctor_cli", "doctor_main"),
 }
 
 
