@@ -7,15 +7,12 @@ out, so `--help` and bad input answer at once.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import threading
-import traceback
 from typing import TYPE_CHECKING
 
 from ftgui.args import OneLineParser
-from ftgui.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
-from ftgui.core.errors import UserError
+from ftgui.command import EXIT_INTERRUPTED, EXIT_OK, add_run_and_model_arguments, run_command
 
 if TYPE_CHECKING:
     from ftgui.core.analysis.evaluation import Evaluation
@@ -32,20 +29,12 @@ def evaluate_parser() -> OneLineParser:
         "RUN/evaluation/<model>-<split>.csv (one row per image) and .json.",
         epilog="Exit status: 0 done, 2 bad input (one line on stderr), 130 interrupted.",
     )
-    parser.add_argument("run", metavar="RUN", help="a run folder (holds config.json)")
+    add_run_and_model_arguments(parser)
     parser.add_argument(
         "--split",
         choices=SPLITS,
         help="the images to score (default: test when the dataset has a test split, "
         "else validation)",
-    )
-    parser.add_argument(
-        "--model",
-        default="final",
-        metavar="final|best|FILE",
-        help="final (model.keras, the default), best (the last phase's best model), a best "
-        "file's stem such as best_1_train-classifier, or a .keras file of this run's "
-        "architecture",
     )
     return parser
 
@@ -54,35 +43,10 @@ def evaluate_main(argv: list[str]) -> int:
     """Entry point of `evaluate`; returns the exit status."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = evaluate_parser().parse_args(argv)
-    stop = threading.Event()
-    previous = signal.getsignal(signal.SIGINT)
-
-    def on_interrupt(signum: int, frame: object) -> None:
-        if stop.is_set():  # a second Ctrl+C aborts at once
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            raise KeyboardInterrupt
-        stop.set()
-        sys.stderr.write("\nStopping after this batch… (Ctrl+C again to abort)\n")
-
-    signal.signal(signal.SIGINT, on_interrupt)
-    try:
-        return _evaluate(args.run, args.model, args.split, stop)
-    except UserError as exc:
-        sys.stderr.write(f"ftgui: error: {exc}\n")
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        sys.stderr.write("ftgui: aborted; nothing written.\n")
-        return EXIT_INTERRUPTED
-    except Exception as exc:
-        if os.environ.get("FTGUI_DEBUG"):
-            traceback.print_exc()
-        sys.stderr.write(
-            f"ftgui: unexpected error: {type(exc).__name__}: {exc} "
-            f"(set FTGUI_DEBUG=1 for the traceback)\n"
-        )
-        return EXIT_FAILED
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    return run_command(
+        lambda stop: _evaluate(args.run, args.model, args.split, stop),
+        aborted="ftgui: aborted; nothing written.",
+    )
 
 
 def _evaluate(run: str, model: str, split: str | None, stop: threading.Event) -> int:

@@ -7,13 +7,10 @@ TensorFlow is imported only once the run, the model choice and the output path c
 from __future__ import annotations
 
 import os
-import sys
-import traceback
 from pathlib import Path
 
 from ftgui.args import OneLineParser
-from ftgui.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
-from ftgui.core.errors import UserError
+from ftgui.command import EXIT_OK, add_run_and_model_arguments, run_command
 from ftgui.core.export.artifacts import (
     FORMATS,
     INSTALL_HINT,
@@ -34,16 +31,8 @@ def export_parser() -> OneLineParser:
         epilog=f"tflite and onnx need the optional packages: {INSTALL_HINT}. "
         "Exit status: 0 done, 2 bad input or a failed check (one line on stderr), 130 interrupted.",
     )
-    parser.add_argument("run", metavar="RUN", help="a run folder (holds config.json)")
+    add_run_and_model_arguments(parser, " (not used by script)")
     parser.add_argument("--format", required=True, choices=FORMATS, help="what to write")
-    parser.add_argument(
-        "--model",
-        default="final",
-        metavar="final|best|FILE",
-        help="final (model.keras, the default), best (the last phase's best model), a best "
-        "file's stem such as best_1_train-classifier, or a .keras file of this run's "
-        "architecture (not used by script)",
-    )
     parser.add_argument(
         "--out",
         metavar="PATH",
@@ -57,22 +46,11 @@ def export_main(argv: list[str]) -> int:
     """Entry point of `export`; returns the exit status."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = export_parser().parse_args(argv)
-    try:
-        return _export(args.run, args.format, args.model, args.out)
-    except UserError as exc:
-        sys.stderr.write(f"ftgui: error: {exc}\n")
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        sys.stderr.write("ftgui: aborted; nothing written.\n")
-        return EXIT_INTERRUPTED
-    except Exception as exc:
-        if os.environ.get("FTGUI_DEBUG"):
-            traceback.print_exc()
-        sys.stderr.write(
-            f"ftgui: unexpected error: {type(exc).__name__}: {exc} "
-            f"(set FTGUI_DEBUG=1 for the traceback)\n"
-        )
-        return EXIT_FAILED
+    return run_command(
+        lambda stop: _export(args.run, args.format, args.model, args.out),
+        aborted="ftgui: aborted; nothing written.",
+        stopping=None,
+    )
 
 
 def _export(run: str, fmt: str, model: str, out: str | None) -> int:

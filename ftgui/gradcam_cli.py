@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import os
-import sys
-import traceback
 from pathlib import Path
 
 from ftgui.args import OneLineParser
+from ftgui.command import EXIT_OK, run_command
 from ftgui.core.errors import UserError
-
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def gradcam_parser() -> OneLineParser:
@@ -43,23 +40,13 @@ def gradcam_main(argv: list[str]) -> int:
     """Entry point of `gradcam`; returns the exit status."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = gradcam_parser().parse_args(argv)
-    try:
-        _gradcam(args.run, args.image, args.model, args.class_name, Path(args.out).expanduser())
+    out = Path(args.out).expanduser()
+
+    def body(stop: object) -> int:
+        _gradcam(args.run, args.image, args.model, args.class_name, out)
         return EXIT_OK
-    except UserError as exc:
-        sys.stderr.write(f"ftgui: error: {exc}\n")
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        sys.stderr.write("ftgui: interrupted.\n")
-        return EXIT_INTERRUPTED
-    except Exception as exc:
-        if os.environ.get("FTGUI_DEBUG"):
-            traceback.print_exc()
-        sys.stderr.write(
-            f"ftgui: unexpected error: {type(exc).__name__}: {exc} "
-            f"(set FTGUI_DEBUG=1 for the traceback)\n"
-        )
-        return EXIT_FAILED
+
+    return run_command(body, aborted="ftgui: interrupted.", stopping=None)
 
 
 def _gradcam(run: str, image: str, model_name: str, class_name: str | None, out: Path) -> None:

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import threading
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ftgui.args import OneLineParser
-from ftgui.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from ftgui.command import EXIT_INTERRUPTED, EXIT_OK, add_run_and_model_arguments, run_command
 from ftgui.core.errors import UserError
 
 if TYPE_CHECKING:
@@ -37,16 +35,8 @@ def predict_parser() -> OneLineParser:
         "status: 0 when at least one image was predicted, 2 bad input or no readable image (one "
         "line on stderr), 130 interrupted.",
     )
-    parser.add_argument("run", metavar="RUN", help="a run folder (holds config.json)")
+    add_run_and_model_arguments(parser)
     parser.add_argument("paths", metavar="PATH", nargs="+", help="image files or folders")
-    parser.add_argument(
-        "--model",
-        default="final",
-        metavar="final|best|FILE",
-        help="final (model.keras, the default), best (the last phase's best model), a best "
-        "file's stem such as best_1_train-classifier, or a .keras file of this run's "
-        "architecture",
-    )
     parser.add_argument(
         "--top",
         type=_positive,
@@ -76,35 +66,7 @@ def predict_main(argv: list[str]) -> int:
     # ftgui names every file TensorFlow cannot decode; its own log line per file is noise.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = predict_parser().parse_args(argv)
-    stop = threading.Event()
-    previous = signal.getsignal(signal.SIGINT)
-
-    def on_interrupt(signum: int, frame: object) -> None:
-        if stop.is_set():  # a second Ctrl+C aborts at once
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            raise KeyboardInterrupt
-        stop.set()
-        sys.stderr.write("\nStopping after this batch… (Ctrl+C again to abort)\n")
-
-    signal.signal(signal.SIGINT, on_interrupt)
-    try:
-        return _predict(args, stop)
-    except UserError as exc:
-        sys.stderr.write(f"ftgui: error: {exc}\n")
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        sys.stderr.write("ftgui: aborted.\n")
-        return EXIT_INTERRUPTED
-    except Exception as exc:
-        if os.environ.get("FTGUI_DEBUG"):
-            traceback.print_exc()
-        sys.stderr.write(
-            f"ftgui: unexpected error: {type(exc).__name__}: {exc} "
-            f"(set FTGUI_DEBUG=1 for the traceback)\n"
-        )
-        return EXIT_FAILED
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    return run_command(lambda stop: _predict(args, stop))
 
 
 def _predict(args: argparse.Namespace, stop: threading.Event) -> int:
