@@ -426,3 +426,17 @@ def test_skipped_files_are_listed_in_a_dialog_when_a_run_starts(
     assert box.text().startswith("1 files cannot be used and were skipped")
     assert box.detailedText() == f"{book_dataset / 'train' / 'cats' / 'broken.jpg'}: empty file"
     box.accept()
+
+
+def test_nothing_in_the_phase_editor_changes_while_a_run_uses_it(window):
+    editor = window.phase_editor
+    editor.set_running(True)
+    editor.select(1)  # the run moves on to phase 2: the selection follows, nothing unlocks
+    buttons = (editor.add_button, editor.remove_button, editor.up_button, editor.down_button)
+    assert not any(button.isEnabled() for button in buttons)
+    assert not any(editor.table.cellWidget(1, column).isEnabled() for column in (1, 2, 3))
+    editor.load(editor.phases, select=1)  # e.g. a resumed run's settings shown
+    assert not editor.table.cellWidget(0, 1).isEnabled() and not editor.add_button.isEnabled()
+    editor.set_running(False)
+    assert editor.add_button.isEnabled() and editor.table.cellWidget(1, 1).isEnabled()
+    assert editor.remove_button.isEnabled() and editor.up_button.isEnabled()

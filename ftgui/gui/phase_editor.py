@@ -36,6 +36,7 @@ class PhaseEditor(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Phases (run in order)", parent)
         self.phases: list[PhaseConfig] = []
+        self.running = False  # a run uses these phases: nothing may change them
         self._loading = False
         self._bad_rates: dict[int, str] = {}  # id(phase) -> text that is not a learning rate
         self.table = QTableWidget(0, len(COLUMNS))
@@ -80,6 +81,7 @@ class PhaseEditor(QGroupBox):
             self.table.horizontalHeader().height() + 30 * max(len(phases), 2) + 4
         )
         self._loading = False
+        self._lock_cells()
         self.select(min(select, len(phases) - 1))
         self.check()
 
@@ -97,17 +99,21 @@ class PhaseEditor(QGroupBox):
             item.setText(text)
 
     def set_running(self, running: bool) -> None:
-        for button in (self.add_button, self.remove_button, self.up_button, self.down_button):
-            button.setEnabled(not running)
+        """Lock every button and cell while a run uses the phases (selecting still works)."""
+        self.running = running
+        self._lock_cells()
+        self._update_buttons()
+
+    def _lock_cells(self) -> None:
         for row in range(self.table.rowCount()):
             for column in (EPOCHS, OPTIMIZER, RATE):
-                self.table.cellWidget(row, column).setEnabled(not running)
+                self.table.cellWidget(row, column).setEnabled(not self.running)
         triggers = QAbstractItemView.EditTrigger
         self.table.setEditTriggers(
-            triggers.NoEditTriggers if running else triggers.DoubleClicked | triggers.EditKeyPressed
+            triggers.NoEditTriggers
+            if self.running
+            else triggers.DoubleClicked | triggers.EditKeyPressed
         )
-        if not running:
-            self._update_buttons()
 
     # -- edits ----------------------------------------------------------------------------
     def add_phase(self) -> None:
@@ -216,7 +222,9 @@ class PhaseEditor(QGroupBox):
         self.selection_changed.emit(self.selected())
 
     def _update_buttons(self) -> None:
-        row = self.selected()
-        self.remove_button.setEnabled(len(self.phases) > 1)
-        self.up_button.setEnabled(row > 0)
-        self.down_button.setEnabled(row < len(self.phases) - 1)
+        """Enable what the selection allows; nothing while a run depends on the phases."""
+        row, idle = self.selected(), not self.running
+        self.add_button.setEnabled(idle)
+        self.remove_button.setEnabled(idle and len(self.phases) > 1)
+        self.up_button.setEnabled(idle and row > 0)
+        self.down_button.setEnabled(idle and row < len(self.phases) - 1)
