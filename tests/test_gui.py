@@ -440,3 +440,12 @@ def test_nothing_in_the_phase_editor_changes_while_a_run_uses_it(window):
     editor.set_running(False)
     assert editor.add_button.isEnabled() and editor.table.cellWidget(1, 1).isEnabled()
     assert editor.remove_button.isEnabled() and editor.up_button.isEnabled()
+
+
+def test_both_plots_star_the_epoch_saved_as_the_best_model():
+    from ftgui.gui.timeline import Timeline
+
+    series = Timeline().start_phase("Fine-tune", 3)
+    for epoch, (loss, accuracy) in enumerate(((0.5, 0.6), (0.3, 0.7), (0.3, 0.9))):
+        series.add_epoch(epoch, {"val_loss": loss, "val_accuracy": accuracy})
+    assert series.best_epoch() == 1  # the first lowest loss, not the highest accuracy

@@ -85,7 +85,7 @@ class _PhaseItems:
         empty = np.empty(0)
         self.train_smooth.setData(x if smooth else empty, smooth_curve(train) if smooth else empty)
         self.val_smooth.setData(x if smooth else empty, smooth_curve(val) if smooth else empty)
-        best = series.best_epoch(metric)
+        best = series.best_epoch()
         if best is None:
             self.best.setData(empty, empty)
         else:
@@ -129,7 +129,7 @@ class CurvesWidget(QWidget):
             ("train (per batch)", pg.mkPen(TRAIN_COLOUR, width=1), None, TRAIN_COLOUR),
             ("train (epoch)", None, "o", TRAIN_COLOUR),
             ("validation", pg.mkPen(VAL_COLOUR, width=1), "s", VAL_COLOUR),
-            ("best validation", None, "star", "#f5c400"),
+            ("best model (lowest val loss)", None, "star", "#f5c400"),
         ):
             sample = pg.PlotDataItem(
                 pen=pen, symbol=symbol, symbolBrush=colour, symbolPen=None, symbolSize=8

@@ -70,12 +70,13 @@ class PhaseSeries:
             self.train[metric].append(logs.get(metric, np.nan))
             self.val[metric].append(logs.get("val_" + metric, np.nan))
 
-    def best_epoch(self, metric: str) -> int | None:
-        """Index of the best validation epoch: lowest loss, highest accuracy."""
-        values = self.val[metric].view()
+    def best_epoch(self) -> int | None:
+        """Index of the epoch saved as the phase's best model: the first lowest validation loss
+        (the same rule as the run's best_<n>_<phase>.keras), marked on every plot."""
+        values = self.val["loss"].view()
         if not len(values) or np.all(np.isnan(values)):
             return None
-        return int(np.nanargmin(values) if metric == "loss" else np.nanargmax(values))
+        return int(np.nanargmin(values))
 
 
 class Timeline:
