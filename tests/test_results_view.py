@@ -183,6 +183,25 @@ def test_export_model_without_a_run_says_what_to_do(window):
     assert "Open a run that has a model first" in window.last_error.text()
 
 
+def test_exported_plot_png_carries_the_run_phases_and_best_numbers(
+    window, qtbot, planted_run, tmp_path
+):
+    from PySide6.QtGui import QImage
+
+    from ftgui.core.training.run_folder import read_history
+
+    open_results(window, qtbot, planted_run)
+    qtbot.waitUntil(lambda: len(window.curves.timeline.phases) == 2, timeout=10_000)
+    title = window.curves.title_line()
+    rows = read_history(planted_run)
+    best = min((r for r in rows if r["phase"] == 1), key=lambda r: r["val_loss"])
+    assert title.startswith("run · 1. Train classifier: 4/4 epochs")
+    assert f"best val_loss {best['val_loss']:.4f}" in title and "2. Fine-tune: 1/1" in title
+    assert window.files.export_plots(str(tmp_path / "curves.png"))
+    image = QImage(str(tmp_path / "curves.png"))
+    assert image.height() > window.curves.height()  # the title line sits above the plots
+
+
 def test_plots_export_as_svg_vectors(window, qtbot, planted_run, tmp_path):
     open_results(window, qtbot, planted_run)
     qtbot.waitUntil(lambda: len(window.curves.timeline.phases) == 2, timeout=10_000)

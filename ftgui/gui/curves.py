@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from ftgui.core.training.events import BatchEnded, EpochEnded, PhaseStarted, RunStarted
@@ -102,6 +105,7 @@ class CurvesWidget(QWidget):
         self._extent = 0.0
         self.smooth = False
         self.redraws = 0
+        self.run_name = ""
         self._dirty = False
         self._items: dict[str, list[_PhaseItems]] = {m: [] for m in METRICS}
         self.plots: dict[str, pg.PlotWidget] = {}
@@ -139,6 +143,7 @@ class CurvesWidget(QWidget):
     def handle(self, event: object) -> None:
         """Draw a run's events: its extent, each phase's start, batches and epochs."""
         if isinstance(event, RunStarted):
+            self.run_name = Path(event.run_dir).name
             self.set_extent(sum(max(p.epochs, 1) for p in event.phases))
         elif isinstance(event, PhaseStarted):
             self.start_phase(event.name, event.epochs)
@@ -147,9 +152,10 @@ class CurvesWidget(QWidget):
         elif isinstance(event, EpochEnded):
             self.add_epoch(event.epoch, event.logs)
 
-    def show_events(self, events: list[object]) -> None:
+    def show_events(self, events: list[object], run_dir: str = "") -> None:
         """Replace what is drawn with a finished run's events, drawn at once."""
         self.clear()
+        self.run_name = Path(run_dir).name
         for event in events:
             self.handle(event)
         self.redraw_if_dirty()
@@ -203,6 +209,38 @@ class CurvesWidget(QWidget):
         for metric in METRICS:
             for series, items in zip(self.timeline.phases, self._items[metric], strict=True):
                 items.update(series, metric, self.smooth)
+
+    def title_line(self) -> str:
+        """The run's name and, per phase, its epochs and best validation numbers."""
+        parts = []
+        for index, series in enumerate(self.timeline.phases):
+            text = f"{index + 1}. {series.name}: {len(series.epoch_x)}/{series.epochs} epochs"
+            best = series.best_epoch()
+            if best is not None:
+                loss = series.val["loss"].view()[best]
+                accuracy = series.val["accuracy"].view()[best]
+                text += f", best val_loss {loss:.4f}, val_acc {accuracy:.4f} (epoch {best + 1})"
+            parts.append(text)
+        return " · ".join([self.run_name or "ftgui run", *parts])
+
+    def titled_image(self) -> QImage:
+        """The plots as an image with the title line above them (for File → Export plots)."""
+        self.redraw_if_dirty()
+        plots = self.grab().toImage()
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * 1.05)
+        metrics = QFontMetrics(font)
+        flags = Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap
+        text_box = metrics.boundingRect(0, 0, plots.width() - 16, 2000, flags, self.title_line())
+        image = QImage(plots.width(), plots.height() + text_box.height() + 12, plots.format())
+        image.fill(QColor("white"))
+        painter = QPainter(image)
+        painter.setFont(font)
+        painter.setPen(QColor("#222222"))
+        painter.drawText(8, 6, plots.width() - 16, text_box.height(), flags, self.title_line())
+        painter.drawImage(0, text_box.height() + 12, plots)
+        painter.end()
+        return image
 
     def curve_points(self, metric: str) -> list[int]:
         """Points drawn per phase in a plot (batches + epochs), as the plot items hold them."""

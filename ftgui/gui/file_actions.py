@@ -267,7 +267,7 @@ class FileActions(QObject):
         written = (
             render_svg(self.plots, path)
             if path.lower().endswith(".svg")
-            else self.plots.grab().save(path, "PNG")
+            else self.plots.titled_image().save(path, "PNG")
         )
         if not written:
             self.errored.emit(f"Cannot write {path}; choose another folder.", "")

@@ -222,7 +222,7 @@ class MainWindow(QMainWindow):
             return
         if config is not None:
             self.load_config(config)
-        self.curves.show_events(events)
+        self.curves.show_events(events, folder)
         self.status.show_opened_run(folder)
         self._analyse(folder)
 
