@@ -42,8 +42,8 @@ def dataset(tmp_path_factory) -> Path:
     return make_book_dataset(root, classes=("cats", "dogs"), per_split=(12, 6, 6))
 
 
-def _config(data: Path, out: Path, cache: bool = True) -> RunConfig:
-    """2 + 2 epochs at 32 px without dropout, so a resumed run can match exactly."""
+def _config(data: Path, out: Path, cache: bool = True, augment: bool = False) -> RunConfig:
+    """2 + 2 epochs at 32 px with the book's dropout of 0.5 (and augmentation if asked)."""
     config = RunConfig(
         data_dir=str(data),
         out_dir=str(out),
@@ -51,22 +51,31 @@ def _config(data: Path, out: Path, cache: bool = True) -> RunConfig:
         image_size=32,
         batch_size=8,
         seed=11,
-        dropout=0.0,
+        dropout=0.5,
         cache_features=cache,
+        augment=augment,
     )
     for phase in config.phases:
         phase.epochs, phase.learning_rate = 2, 1e-3
     return config
 
 
-@pytest.fixture(scope="module")
-def finished(dataset, tmp_path_factory) -> Path:
-    """A whole uninterrupted run; a newer best epoch always waits for the phase's end."""
-    out = tmp_path_factory.mktemp("whole") / "run"
+def _uninterrupted(dataset: Path, out: Path, augment: bool = False) -> Path:
+    """A whole run; a newer best epoch always waits for the phase's end."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(epoch_records, "BEST_SAVE_SPACING", 1e9)
-        run(_config(dataset, out), lambda event: None)
+        run(_config(dataset, out, augment=augment), lambda event: None)
     return out
+
+
+@pytest.fixture(scope="module")
+def finished(dataset, tmp_path_factory) -> Path:
+    return _uninterrupted(dataset, tmp_path_factory.mktemp("whole") / "run")
+
+
+@pytest.fixture(scope="module")
+def finished_augmented(dataset, tmp_path_factory) -> Path:
+    return _uninterrupted(dataset, tmp_path_factory.mktemp("whole-aug") / "run", augment=True)
 
 
 def _stop_after(phase: int, epoch: int, stop: threading.Event):
@@ -85,16 +94,23 @@ def _same_history(a: list[dict], b: list[dict]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("stop_at", "cache"),
-    [((0, 0), False), ((1, 0), True)],
-    ids=["in-classifier-phase-from-images", "in-fine-tuning-from-cached-features"],
+    ("stop_at", "cache", "augment"),
+    [((0, 0), False, False), ((0, 1), True, False), ((1, 0), True, False), ((0, 1), False, True)],
+    ids=[
+        "mid-classifier-phase",
+        "first-epoch-of-fine-tuning-before-its-checkpoint",
+        "mid-fine-tuning-from-cached-features",
+        "first-epoch-of-fine-tuning-with-augmentation",
+    ],
 )
 def test_a_stopped_run_resumes_to_the_numbers_of_an_uninterrupted_one(
-    dataset, tmp_path, finished, stop_at, cache
+    dataset, tmp_path, request, stop_at, cache, augment
 ):
+    """Dropout 0.5 (and augmentation) draw the same masks after a resume as without one."""
+    finished = request.getfixturevalue("finished_augmented" if augment else "finished")
     out = tmp_path / "run"
     stop = threading.Event()
-    ended = run(_config(dataset, out, cache), _stop_after(*stop_at, stop), stop)
+    ended = run(_config(dataset, out, cache, augment), _stop_after(*stop_at, stop), stop)
     assert ended.stopped
     kept = read_history(out)
     assert len(kept) == stop_at[0] * 2 + stop_at[1] + 1
@@ -105,10 +121,18 @@ def test_a_stopped_run_resumes_to_the_numbers_of_an_uninterrupted_one(
     events: list[object] = []
     ended = run(load_run_config(out), events.append, resume=True)
     assert not ended.stopped and ended.test_metrics is not None
-    _same_history(read_history(out), read_history(finished))  # same batches, optimizer, weights
+    _same_history(read_history(out), read_history(finished))  # same batches, masks, weights
+    expected_test = json.loads((finished / "test_metrics.json").read_text())
+    for key, value in ended.test_metrics.items():
+        assert math.isclose(value, expected_test[key], rel_tol=1e-4, abs_tol=1e-6), key
     replayed = [e for e in events if isinstance(e, EpochEnded) and e.replayed]
     assert len(replayed) == len(kept)
-    assert any(isinstance(e, Status) and e.text.startswith("Resuming phase") for e in events)
+    said = [e.text for e in events if isinstance(e, Status) and e.text.startswith("Continuing")]
+    phase, done = (1, 0) if stop_at == (0, 1) else (stop_at[0], stop_at[1] + 1)
+    names = ("Train classifier", "Fine-tune")
+    where = f"after epoch {done}/2" if done else "from its start"
+    kept_words = f"({len(kept)} finished epochs kept)."
+    assert said == [f"Continuing phase {phase + 1}/2 '{names[phase]}' {where} {kept_words}"]
     assert not (out / CHECKPOINT_FILE).exists()  # finished: nothing left to resume
     with pytest.raises(UserError, match="already finished every phase"):
         plan_resume(RunFolder(out), load_run_config(out))
@@ -206,7 +230,7 @@ def test_kill_9_mid_run_loses_at_most_the_epoch_in_progress(dataset, tmp_path):
     resumed = ftgui("train", "--resume", str(out))
     assert resumed.returncode == 0, resumed.stderr
     assert (
-        f"Resuming phase 2/2 'Fine-tune' after epoch {checkpoint.epochs_done}/8" in resumed.stdout
+        f"Continuing phase 2/2 'Fine-tune' after epoch {checkpoint.epochs_done}/8" in resumed.stdout
     )
     after = read_history(out)
     expected = [(1, e) for e in range(1, 4)] + [(2, e) for e in range(1, 9)]

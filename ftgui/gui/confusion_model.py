@@ -1,4 +1,8 @@
-"""The confusion matrix as a table model: counts and row percentages on a cividis heatmap."""
+"""The confusion matrix as a table model: counts and row percentages on a cividis heatmap.
+
+Up to six classes the headers carry the names; above, the class numbers (the names are in the
+tooltips and in the per-class table beside it), so twenty classes fit without scrolling.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont
 
 Index = QModelIndex | QPersistentModelIndex
 SPELLED_OUT = 6  # up to this many classes the columns carry names; above, numbers
@@ -23,6 +27,8 @@ class ConfusionModel(QAbstractTableModel):
         self.counts = np.zeros((0, 0), dtype=int)
         self.shares = np.zeros((0, 0))
         self._colours: list[list[QColor]] = []
+        self._small_font = QFont()
+        self._small_font.setPointSizeF(self._small_font.pointSizeF() * 0.8)
 
     def set_matrix(self, classes: list[str], confusion: list[list[int]]) -> None:
         self.beginResetModel()
@@ -54,6 +60,8 @@ class ConfusionModel(QAbstractTableModel):
             return self._colours[row][column]
         if role == Qt.ItemDataRole.ForegroundRole:
             return QColor("#000000") if share > 0.55 else QColor("#ffffff")
+        if role == Qt.ItemDataRole.FontRole and len(self.classes) > SPELLED_OUT:
+            return self._small_font
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return Qt.AlignmentFlag.AlignCenter
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -70,9 +78,6 @@ class ConfusionModel(QAbstractTableModel):
             return None
         name = self.classes[section]
         if role == Qt.ItemDataRole.DisplayRole:
-            if orientation == Qt.Orientation.Vertical:
-                numbered = len(self.classes) > SPELLED_OUT and name != str(section)
-                return f"{section}  {name}" if numbered else name
             return str(section) if len(self.classes) > SPELLED_OUT else name
         if role == Qt.ItemDataRole.ToolTipRole:
             side = "true" if orientation == Qt.Orientation.Vertical else "predicted"

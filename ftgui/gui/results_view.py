@@ -43,7 +43,8 @@ from ftgui.gui.image_detail import ImageDetail
 from ftgui.gui.tasks import BackgroundTask
 
 PER_CLASS_COLUMNS = ("Class", "Precision", "Recall", "F1", "Support")
-CELL_SIZE = {True: 76, False: 30}  # few classes: counts and %, many: counts only
+FEW_CLASSES = 6  # up to this many: big cells with counts and %; more: cells share the space
+FEW_CELL = 76
 
 
 @dataclass
@@ -132,12 +133,17 @@ class ResultsView(QWidget):
         self.matrix.setModel(self.confusion)
         self.matrix.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.matrix.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.matrix.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.matrix.setWordWrap(False)
         for header in (self.matrix.horizontalHeader(), self.matrix.verticalHeader()):
             header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.per_class.setHorizontalHeaderLabels(PER_CLASS_COLUMNS)
         self.per_class.verticalHeader().setVisible(False)
         self.per_class.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.per_class.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.per_class.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
         self.per_class.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for button in (self.fixed_button, self.broken_button):
             button.setToolTip(
@@ -249,9 +255,12 @@ class ResultsView(QWidget):
         self.evaluation = evaluation
         classes = evaluation.classes if evaluation else []
         self.confusion.set_matrix(classes, evaluation.confusion if evaluation else [])
-        size = CELL_SIZE[len(classes) <= 6]
-        self.matrix.horizontalHeader().setDefaultSectionSize(size)
-        self.matrix.verticalHeader().setDefaultSectionSize(size if len(classes) <= 6 else 22)
+        few = len(classes) <= FEW_CLASSES
+        mode = QHeaderView.ResizeMode.Fixed if few else QHeaderView.ResizeMode.Stretch
+        for header in (self.matrix.horizontalHeader(), self.matrix.verticalHeader()):
+            header.setSectionResizeMode(mode)  # many classes: the whole matrix in view
+            header.setMinimumSectionSize(16)
+            header.setDefaultSectionSize(FEW_CELL)
         self._fill_per_class(evaluation)
         self.changes = (
             changed_by_fine_tuning(earlier, evaluation) if earlier and evaluation else ([], [])
@@ -286,9 +295,10 @@ class ResultsView(QWidget):
     def _fill_per_class(self, evaluation: Evaluation | None) -> None:
         rows = list(evaluation.per_class.items()) if evaluation else []
         self.per_class.setRowCount(len(rows))
+        numbered = len(rows) > FEW_CLASSES  # the matrix shows numbers: say which is which
         for row, (name, scores) in enumerate(rows):
             values = (
-                [name]
+                [f"{row}  {name}" if numbered else name]
                 + [f"{scores[key]:.3f}" for key in ("precision", "recall", "f1")]
                 + [str(int(scores["support"]))]
             )

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-from ftgui.core.training.events import RunEnded, RunStarted, Status
+from ftgui.core.model.device import CPU_ONLY
+from ftgui.core.model.doctor import gpu_diagnosis
+from ftgui.core.training.events import DeviceMemory, RunEnded, RunStarted, Status
 from ftgui.core.training.training_process import Ready
+from ftgui.gui.tasks import BackgroundTask
 
-STATUS_EVENTS = (Ready, Status, RunStarted, RunEnded)
+STATUS_EVENTS = (Ready, Status, RunStarted, RunEnded, DeviceMemory)
 
 
 class RunStatusBar(QStatusBar):
@@ -17,20 +20,44 @@ class RunStatusBar(QStatusBar):
         super().__init__(parent)
         self.folder_label = QLabel("")
         self.device_label = QLabel("Loading TensorFlow…")
+        self.gpu_label = QLabel("")  # why an NVIDIA GPU is not used, when one is there
+        self.gpu_label.setStyleSheet("color: #c0392b;")
+        self.gpu_label.hide()
         self.addPermanentWidget(self.folder_label)
+        self.memory_label = QLabel("")  # GPU memory in use while training on a GPU
+        self.memory_label.hide()
+        self.addPermanentWidget(self.gpu_label)
+        self.addPermanentWidget(self.memory_label)
         self.addPermanentWidget(self.device_label)
+        self._diagnosis = BackgroundTask(self)
+        self._diagnosis.succeeded.connect(self._show_diagnosis)
 
     def handle(self, event: object) -> None:
         if isinstance(event, Ready):
             self.device_label.setText(event.device)
+            if event.device == CPU_ONLY and not self.gpu_label.text():
+                self._diagnosis.start(lambda state: gpu_diagnosis(gpus_seen=0))
         elif isinstance(event, Status):
             self.showMessage(event.text)
         elif isinstance(event, RunStarted):
             self.device_label.setText(event.device)
             self.folder_label.setText(f"Run folder: {event.run_dir}")
+        elif isinstance(event, DeviceMemory):
+            self.memory_label.setText(
+                f"{event.device}: {event.current_bytes / 2**30:.1f} GiB in use "
+                f"(peak {event.peak_bytes / 2**30:.1f})"
+            )
+            self.memory_label.show()
         elif isinstance(event, RunEnded):
             state = "Stopped" if event.stopped else "Finished"
             self.showMessage(f"{state}. Run folder: {event.run_dir}")
+
+    def _show_diagnosis(self, sentence: str | None) -> None:
+        """One short line (the whole sentence as its tooltip) when a driver is there but unused."""
+        if sentence:
+            self.gpu_label.setText("GPU not used: see the tooltip or run python main.py doctor")
+            self.gpu_label.setToolTip(sentence)
+            self.gpu_label.show()
 
     def show_loading_failed(self) -> None:
         self.device_label.setText("TensorFlow could not be loaded")

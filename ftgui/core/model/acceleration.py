@@ -10,6 +10,13 @@ from typing import Any
 from ftgui.core.errors import UserError
 from ftgui.core.settings.config import RunConfig
 
+# Seconds a worker waits for the others to join, and then for a silent peer before giving up.
+WORKER_START_TIMEOUT_S = 300
+WORKER_PEER_TIMEOUT_S = 10
+WORKER_CHECK_INTERVAL_S = 5
+
+_multi_worker: Any = None  # the one MultiWorkerMirroredStrategy of this process, once created
+
 
 @dataclass
 class Acceleration:
@@ -29,6 +36,88 @@ class Acceleration:
         return " · ".join(parts)
 
 
+@dataclass(frozen=True)
+class WorkerRole:
+    """This process's place in a `TF_CONFIG` cluster."""
+
+    index: int
+    count: int
+
+    @property
+    def chief(self) -> bool:
+        return self.index == 0
+
+    def describe(self) -> str:
+        return f"worker {self.index + 1} of {self.count}" + (" (chief)" if self.chief else "")
+
+
+def worker_role(tf_config: str | None = None) -> WorkerRole | None:
+    """The worker this process is in `$TF_CONFIG`'s cluster, or None when there is no cluster."""
+    text = os.environ.get("TF_CONFIG", "") if tf_config is None else tf_config
+    if not text.strip():
+        return None
+    try:
+        data = json.loads(text)
+        cluster, task = data.get("cluster") or {}, data.get("task") or {}
+        workers = [*cluster.get("chief", []), *cluster.get("worker", [])]
+        offset = len(cluster.get("chief", [])) if task.get("type") == "worker" else 0
+        index = offset + int(task.get("index", 0))
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise UserError(f"TF_CONFIG is not a valid cluster description ({exc}); fix it.") from None
+    if not workers:
+        return None
+    return WorkerRole(index, len(workers))
+
+
+def start_multi_worker() -> Any:
+    """Create the MultiWorkerMirroredStrategy before any other TensorFlow op (TensorFlow needs
+    collectives configured at start-up); waits for every worker, then watches them."""
+    global _multi_worker
+    if _multi_worker is None:
+        import tensorflow as tf
+        from tensorflow.python.distribute import collective_all_reduce_strategy as collective
+
+        extended = collective.CollectiveAllReduceExtended
+        extended._check_health_initial_timeout = WORKER_START_TIMEOUT_S
+        extended._check_health_timeout = WORKER_PEER_TIMEOUT_S
+        extended._check_health_interval = WORKER_CHECK_INTERVAL_S
+        extended._check_health_retry_limit = 2
+        options = tf.distribute.experimental.CommunicationOptions(
+            timeout_seconds=WORKER_START_TIMEOUT_S
+        )
+        _average_scalars_across_workers()
+        try:
+            _multi_worker = tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+        except RuntimeError as exc:
+            if "Timeout waiting for the cluster" not in str(exc):
+                raise
+            raise UserError(
+                f"The other workers in TF_CONFIG did not start within {WORKER_START_TIMEOUT_S} s; "
+                f"start `python main.py train` on every worker with the same cluster."
+            ) from None
+    return _multi_worker
+
+
+def _average_scalars_across_workers() -> None:
+    """Keras 3.15 averages each replica's metrics over workers with `axis=0`, which fails on
+    scalars ("Invalid reduction dimension 0"); average them with `axis=None` instead."""
+    from keras.src.backend.tensorflow import trainer
+
+    original = trainer.reduce_per_replica
+    if getattr(original, "ftgui_patched", False):
+        return
+
+    def reduce_per_replica(values: Any, strategy: Any, reduction: str) -> Any:
+        if reduction in ("auto", "mean") and trainer._collective_all_reduce_multi_worker(strategy):
+            import tensorflow as tf
+
+            return tf.nest.map_structure(lambda v: strategy.reduce("MEAN", v, axis=None), values)
+        return original(values, strategy, reduction)
+
+    reduce_per_replica.ftgui_patched = True  # type: ignore[attr-defined]
+    trainer.reduce_per_replica = reduce_per_replica
+
+
 def choose_acceleration(config: RunConfig, device: str) -> Acceleration:
     """Pick the strategy (TF_CONFIG → multi-worker; several devices → mirrored) and set the
     global mixed-precision policy; mixed precision and XLA default to on only with a GPU."""
@@ -37,8 +126,8 @@ def choose_acceleration(config: RunConfig, device: str) -> Acceleration:
 
     on_gpu = device.startswith("GPU")
     gpus = tf.config.list_logical_devices("GPU")
-    if os.environ.get("TF_CONFIG") and json.loads(os.environ["TF_CONFIG"]).get("cluster"):
-        strategy: Any = tf.distribute.MultiWorkerMirroredStrategy()
+    if worker_role() is not None:
+        strategy: Any = start_multi_worker()
     elif config.distribute == "mirrored" or (config.distribute == "auto" and len(gpus) > 1):
         devices = gpus or tf.config.list_logical_devices("CPU")
         strategy = tf.distribute.MirroredStrategy([d.name for d in devices])
@@ -53,3 +142,20 @@ def choose_acceleration(config: RunConfig, device: str) -> Acceleration:
         )
     keras.mixed_precision.set_global_policy("mixed_float16" if mixed else "float32")
     return Acceleration(strategy, strategy.num_replicas_in_sync, mixed, xla)
+
+
+def build_without_reducing_data(model: Any, element_spec: Any) -> None:
+    """Let `model` fit under MultiWorkerMirroredStrategy: Keras 3.15 builds a model's metrics on
+    `strategy.reduce` of a whole (x, y) batch, which that strategy cannot reduce; build them on
+    zeros of the batches' shapes instead (one local batch of one image)."""
+    import tensorflow as tf
+
+    sample = tf.nest.map_structure(
+        lambda spec: tf.zeros([d or 1 for d in spec.shape], spec.dtype), element_spec
+    )
+    build = type(model)._maybe_symbolic_build
+
+    def symbolic_build(iterator: Any = None, data_batch: Any = None) -> None:
+        build(model, data_batch=sample)
+
+    model._maybe_symbolic_build = symbolic_build

@@ -6,6 +6,7 @@ TensorFlow and Keras are imported inside the functions, never at module import.
 from __future__ import annotations
 
 import warnings
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -170,6 +171,23 @@ def build_model(
     units, activation = (1, "sigmoid") if num_classes <= 2 else (num_classes, "softmax")
     out = keras.layers.Dense(units, activation=activation, name=predictions, dtype="float32")(x)
     return keras.Model(pixels, out, name="ftgui_vgg16")
+
+
+def reseed_random_layers(model: keras.Model, seed: int, run_epoch: int) -> None:
+    """Key every random layer's stream (dropout, augmentation) by (seed, layer, run epoch).
+
+    Keras layers draw from a seed generator whose state advances with every call, so a run
+    resumed after a stop would draw other dropout masks and augmentations than the same epochs
+    of an uninterrupted run. Set at each epoch's start, the state depends only on the epoch.
+    """
+    import numpy as np
+
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        for position, generator in enumerate(getattr(layer, "_seed_generators", [])):
+            stream = zlib.crc32(f"{layer.name}/{position}".encode())
+            key = (seed * 1_000_003 + stream) % 2**31
+            state = np.array([key, run_epoch * 2**16], dtype=str(generator.state.dtype))
+            generator.state.assign(state)
 
 
 def conv_base(model: keras.Model) -> keras.Model:

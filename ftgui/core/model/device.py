@@ -9,6 +9,8 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
+CPU_ONLY = "CPU only"  # what the status bar says when TensorFlow sees no GPU
+
 
 @contextlib.contextmanager
 def _native_stderr_to_file() -> Iterator[None]:
@@ -52,4 +54,14 @@ def setup_devices() -> str:
             tf.config.experimental.set_memory_growth(gpu, True)
         details = tf.config.experimental.get_device_details(gpu)
         names.append(details.get("device_name", gpu.name))
-    return "GPU: " + ", ".join(names) if names else "CPU only"
+    return "GPU: " + ", ".join(names) if names else CPU_ONLY
+
+
+def gpu_memory() -> tuple[str, int, int] | None:
+    """(device, bytes in use, peak bytes) of the first GPU TensorFlow uses; None without one."""
+    import tensorflow as tf
+
+    if not tf.config.list_logical_devices("GPU"):
+        return None
+    info = tf.config.experimental.get_memory_info("GPU:0")
+    return "GPU:0", int(info["current"]), int(info["peak"])

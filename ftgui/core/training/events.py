@@ -70,6 +70,15 @@ class PhaseEnded:
 
 
 @dataclass(frozen=True)
+class DeviceMemory:
+    """GPU memory TensorFlow holds, sent at each epoch's start when training on a GPU."""
+
+    device: str
+    current_bytes: int
+    peak_bytes: int
+
+
+@dataclass(frozen=True)
 class RunEnded:
     run_dir: str
     stopped: bool
@@ -114,5 +123,14 @@ def history_events(
     return events
 
 
-Event = Status | RunStarted | PhaseStarted | BatchEnded | EpochEnded | PhaseEnded | RunEnded
+Event = (
+    Status
+    | RunStarted
+    | PhaseStarted
+    | BatchEnded
+    | EpochEnded
+    | PhaseEnded
+    | RunEnded
+    | DeviceMemory
+)
 Listener = Callable[[Event], None]

@@ -31,12 +31,18 @@ class ResumePoint:
         return [row for row in self.rows if int(row["phase"]) == phase + 1]
 
     def describe(self, config: RunConfig) -> str:
-        phase = config.phases[min(self.phase, len(config.phases) - 1)]
+        """What the resumed run does first, e.g. "Continuing phase 2/2 'Fine-tune' from its
+        start" when the run stopped in a phase before that phase finished an epoch."""
         if self.checkpoint is None:
-            return "Resuming: no epoch had finished, so the run starts from its beginning."
+            return "Continuing: no epoch had finished, so the run starts from its beginning."
+        phase, done, total = self.phase, self.epochs_done, len(config.phases)
+        if done >= config.phases[phase].epochs and phase + 1 < total:
+            phase, done = phase + 1, 0  # the last checkpoint closed the previous phase
+        name, epochs = config.phases[phase].name, config.phases[phase].epochs
+        where = f"after epoch {done}/{epochs}" if done else "from its start"
         return (
-            f"Resuming phase {self.phase + 1}/{len(config.phases)} '{phase.name}' after epoch "
-            f"{self.epochs_done}/{phase.epochs} ({self.run_epochs_done} finished epochs kept)."
+            f"Continuing phase {phase + 1}/{total} '{name}' {where} "
+            f"({self.run_epochs_done} finished epochs kept)."
         )
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -14,12 +17,14 @@ from ftgui.core.data.pipeline import EpochOrder, make_dataset, steps_for
 from ftgui.core.data.sample import ensure_sample_dataset
 from ftgui.core.data.scan import scan_dataset
 from ftgui.core.errors import UserError
+from ftgui.core.model.acceleration import WorkerRole, worker_role
 from ftgui.core.paths import new_run_dir
 from ftgui.core.settings.config import WEIGHT_CHOICES, PhaseConfig, RunConfig
 from ftgui.core.settings.layer_plan import LayerPlan
 from ftgui.core.training.checkpoint import CHECKPOINT_FILE
 from ftgui.core.training.epoch_records import PhaseRecorder, progress_callback, save_model
 from ftgui.core.training.events import (
+    DeviceMemory,
     Listener,
     PhaseEnded,
     PhaseOutline,
@@ -83,6 +88,8 @@ class PhaseRunner:
         self.evaluator = evaluator
         self.model: Any = None
         self.tensorboard: TensorBoardLog | None = None  # with config.tensorboard
+        self.role = worker_role()  # set when TF_CONFIG names a cluster
+        self.scratch: Path | None = None  # a non-chief worker's temporary run folder
 
     def run(self) -> RunEnded:
         """Run (see `_run`), closing the TensorBoard log however it ends."""
@@ -91,6 +98,33 @@ class PhaseRunner:
         finally:
             if self.tensorboard is not None:
                 self.tensorboard.close()
+            if self.scratch is not None:
+                shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def _run_folder(self) -> RunFolder:
+        """The chief (or a lone process) writes the run folder; other workers a temporary one."""
+        config = self.config
+        if self.role is None or self.role.chief:
+            return RunFolder(config.out_dir or new_run_dir())
+        self.scratch = Path(tempfile.mkdtemp(prefix="ftgui-worker-"))
+        return RunFolder(self.scratch)
+
+    def _start_workers(self, role: WorkerRole) -> None:
+        """Say what several workers change, then join the cluster (before any other TF op)."""
+        if self.resume:
+            raise UserError("--resume cannot continue a run over several workers; unset TF_CONFIG.")
+        writes = "writes the run folder" if role.chief else "writes only a temporary folder"
+        self.listener(
+            Status(
+                f"Several workers (TF_CONFIG): this is {role.describe()} and {writes}; the "
+                f"frozen-layer cache is off (it cannot run under MultiWorkerMirroredStrategy). "
+                f"Waiting for the other workers…"
+            )
+        )
+        self.config.cache_features = False
+        from ftgui.core.model.acceleration import start_multi_worker
+
+        start_multi_worker()
 
     def _run(self) -> RunEnded:
         """Validate, build, train every phase, evaluate the test split; return the final event.
@@ -101,7 +135,7 @@ class PhaseRunner:
         """
         config, listener, stop = self.config, self.listener, self.stop
         config.validate()
-        folder = RunFolder(config.out_dir or new_run_dir())
+        folder = self._run_folder()
         point = plan_resume(folder, config) if self.resume else ResumePoint(0, 0, None, [])
         from_saved_model = self.resume and folder.model_path.exists()
         if not from_saved_model:
@@ -118,6 +152,8 @@ class PhaseRunner:
         from ftgui.core.model.device import setup_devices
 
         device = setup_devices()
+        if self.role is not None:
+            self._start_workers(self.role)
         import keras
 
         from ftgui.core.model.acceleration import choose_acceleration
@@ -145,6 +181,10 @@ class PhaseRunner:
             )
             if from_saved_model:
                 load_saved_weights(model, folder.model_path)
+        if self.role is not None:
+            from ftgui.core.model.acceleration import build_without_reducing_data
+
+            build_without_reducing_data(model, train.element_spec)
         if self.resume:
             folder.keep_history(point.run_epochs_done)
         else:
@@ -188,7 +228,11 @@ class PhaseRunner:
                 recorder = self._phase_recorder(index, phase, point, folder)
                 first_epoch = sum(p.epochs for p in config.phases[:index])  # of the run
                 callback = progress_callback(
-                    recorder, steps, listener, stop, lambda e, f=first_epoch: order.set_epoch(f + e)
+                    recorder,
+                    steps,
+                    listener,
+                    stop,
+                    lambda e, f=first_epoch: self._epoch_begins(f + e),
                 )
                 if phase.epochs > recorder.epochs_done and not stop.is_set():
                     self._train_phase(index, phase, callback)
@@ -202,6 +246,18 @@ class PhaseRunner:
         finally:
             self.cache.release()
         return self._finish(folder, dataset, binary, stopped)
+
+    def _epoch_begins(self, run_epoch: int) -> None:
+        """Key the epoch's randomness by its number in the run: the data order, dropout masks
+        and augmentations are the same whether or not the run was stopped and resumed."""
+        from ftgui.core.model.build import reseed_random_layers
+        from ftgui.core.model.device import gpu_memory
+
+        self.images.order.set_epoch(run_epoch)
+        reseed_random_layers(self.model, self.config.seed, run_epoch)
+        memory = gpu_memory()
+        if memory is not None:
+            self.listener(DeviceMemory(*memory))
 
     def _phase_recorder(
         self, index: int, phase: PhaseConfig, point: ResumePoint, folder: RunFolder
@@ -300,7 +356,12 @@ class PhaseRunner:
         if not stopped:  # finished: nothing left to resume
             (folder.path / CHECKPOINT_FILE).unlink(missing_ok=True)
             self._evaluate(folder)
-        model_path = str(folder.model_path) if folder.model_path.exists() else None
+        if self.role is not None:
+            listener(Status(f"Final weights digest: {weights_digest(model)}"))
+        if self.scratch is not None:
+            listener(Status(f"Worker done; its temporary folder {folder.path} is removed."))
+        kept = folder.model_path.exists() and self.scratch is None
+        model_path = str(folder.model_path) if kept else None
         ended = RunEnded(str(folder.path), stopped, test_metrics, model_path)
         listener(ended)
         return ended
@@ -339,6 +400,14 @@ def run(
     return PhaseRunner(config, listener, stop, resume, evaluator).run()
 
 
+def weights_digest(model: Any) -> str:
+    """SHA-256 of every weight's bytes: equal on workers that trained in sync."""
+    digest = hashlib.sha256()
+    for weight in model.get_weights():
+        digest.update(weight.tobytes())
+    return digest.hexdigest()[:16]
+
+
 def _building_message(weights: str) -> str:
     from ftgui.core.model.build import imagenet_cache_path
 
@@ -371,6 +440,11 @@ def tensorflow_errors(doing: str) -> Iterator[None]:
 
     try:
         yield
+    except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError):
+        raise UserError(
+            f"Another worker of the TF_CONFIG cluster stopped answering while {doing}; "
+            f"start every worker again."
+        ) from None
     except tf.errors.ResourceExhaustedError:
         raise UserError(
             f"Out of memory while {doing}; use a smaller batch size or image size."
