@@ -147,3 +147,15 @@ def test_gpu_memory_is_read_only_where_tensorflow_uses_a_gpu():
         assert found is not None and found[1] >= 0 and found[2] >= found[1]
     else:
         assert found is None
+
+
+def test_the_window_says_it_trains_on_this_machine_only_and_hides_tf_config(monkeypatch, capsys):
+    import os
+
+    from ftgui.gui.launch import leave_cluster
+
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["127.0.0.1:1"]}}')
+    assert leave_cluster()
+    assert "TF_CONFIG" not in os.environ  # the training process it starts will not see it
+    assert "trains on this machine only" in capsys.readouterr().err
+    assert not leave_cluster()

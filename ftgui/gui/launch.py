@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from PySide6.QtWidgets import QApplication
@@ -11,8 +12,24 @@ from ftgui import __version__
 from ftgui.args import config_from_args
 from ftgui.core.errors import UserError
 
+SINGLE_MACHINE = (
+    "ftgui: TF_CONFIG is set, but the window trains on this machine only; start the workers "
+    "of a cluster with `python main.py train` instead.\n"
+)
+
+
+def leave_cluster() -> bool:
+    """The window never joins a TF_CONFIG cluster: say so once and hide it from the training
+    process (MultiWorkerMirroredStrategy needs every worker to start the same way, headless)."""
+    if "TF_CONFIG" not in os.environ:
+        return False
+    sys.stderr.write(SINGLE_MACHINE)
+    del os.environ["TF_CONFIG"]
+    return True
+
 
 def launch(args: argparse.Namespace) -> int:
+    leave_cluster()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("ftgui")
     app.setApplicationName("ftgui")
