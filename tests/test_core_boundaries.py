@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -26,17 +28,30 @@ def test_importing_every_core_module_loads_no_qt_pyqtgraph_or_tensorflow():
     assert result.stdout.strip() == "[]"
 
 
-def test_help_answers_without_loading_tensorflow_or_qt():
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--help"], ["sub-commands", "--unfreeze-from"]),
+        (["train", "--help"], ["--unfreeze-from", "--lr-head", "--tensorboard"]),
+        (["evaluate", "--help"], ["--split {test,validation}", "final|best|FILE"]),
+        (["gradcam", "--help"], ["--class NAME", "--out PNG"]),
+        (["predict", "--help"], ["--top", "path<TAB>class<TAB>confidence"]),
+        (["export", "--help"], ["savedmodel,tflite,onnx,script"]),
+        (["doctor", "--help"], ["doctor"]),
+    ],
+    ids=lambda value: value[0] if isinstance(value, list) and value[0] != "--help" else None,
+)
+def test_help_answers_without_loading_tensorflow_or_qt(argv, expected):
     code = (
         "import sys\nfrom ftgui.app import main\n"
-        "for argv in (['--help'], ['train', '--help']):\n"
-        "    try: main(argv)\n"
-        "    except SystemExit: pass\n"
-        "assert 'tensorflow' not in sys.modules and 'PySide6' not in sys.modules\n"
+        f"try: main({argv!r})\n"
+        "except SystemExit: pass\n"
+        "loaded = [m for m in ('tensorflow', 'keras', 'PySide6') if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
     )
     result = _python(code)
     assert result.returncode == 0, result.stderr
-    assert "--unfreeze-from" in result.stdout and "sub-commands" in result.stdout
+    assert all(text in result.stdout for text in expected), result.stdout
 
 
 # Lower layers first: a sub-package may import only itself, the ones before it and the shared

@@ -274,15 +274,3 @@ def test_bad_input_is_one_line_and_exit_2(cats, digits, tmp_path):
         assert len(result.stderr.splitlines()) == 1, result.stderr
         assert "error:" in result.stderr and expected in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
-
-
-def test_evaluate_help_answers_without_loading_tensorflow():
-    code = (
-        "import sys\nfrom ftgui.app import main\n"
-        "try: main(['evaluate', '--help'])\n"
-        "except SystemExit: pass\n"
-        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert "--split {test,validation}" in result.stdout and "final|best|FILE" in result.stdout

@@ -17,7 +17,7 @@ from ftgui.core.export.script import PHASE_PREFIX, recipe_script
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training.runner import run
 from ftgui.export_cli import export_main
-from tests.commands import ROOT, ftgui
+from tests.commands import ftgui
 from tests.images import make_book_dataset
 
 CLASSES = ("ants", "bees", "wasps")  # three classes: a softmax head with one output per class
@@ -139,17 +139,6 @@ def test_bad_runs_and_formats_are_one_sentence(trained, tmp_path, capsys):
         export_main([str(trained[0]), "--format", "h5"])
     assert exit_info.value.code == 2
     assert "invalid choice: 'h5'" in capsys.readouterr().err
-
-
-def test_help_does_not_import_tensorflow():
-    code = (
-        "import sys\nfrom ftgui.app import main\n"
-        "try: main(['export', '--help'])\nexcept SystemExit: pass\n"
-        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert "savedmodel,tflite,onnx,script" in result.stdout
 
 
 def test_without_the_dataset_a_seeded_random_batch_is_used(info):

@@ -181,13 +181,10 @@ def test_importing_gradcam_does_not_load_tensorflow():
     code = (
         "import sys, numpy as np\nfrom ftgui.core.analysis import gradcam\n"
         "gradcam.overlay(np.zeros((6, 9, 3), np.uint8), np.ones((2, 2)))\n"
-        "from ftgui.app import main\n"
-        "try: main(['gradcam', '--help'])\nexcept SystemExit: pass\n"
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert "--out" in result.stdout
 
 
 def test_command_writes_an_overlay_of_the_image_size(trained: Trained, tmp_path: Path):

@@ -2,8 +2,6 @@
 
 import csv
 import io
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -24,7 +22,7 @@ from ftgui.core.errors import UserError
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training.runner import run
 from ftgui.predict_cli import predict_main
-from tests.commands import ROOT, ftgui
+from tests.commands import ftgui
 from tests.images import make_book_dataset, make_class_folders, write_images
 
 DIGITS = tuple(str(k) for k in range(10))
@@ -244,18 +242,6 @@ def test_bad_input_is_one_line_and_exit_2(cats, capsys, tmp_path, argv, words):
 def test_write_predictions_csv_failure_is_one_sentence(tmp_path):
     with pytest.raises(UserError, match=r"^Cannot write .*\.$"):
         write_predictions_csv(tmp_path / "missing" / "p.csv", [], ["a", "b"])
-
-
-def test_help_answers_without_loading_tensorflow():
-    code = (
-        "import sys\nfrom ftgui.app import main\n"
-        "try: main(['predict', '--help'])\n"
-        "except SystemExit: pass\n"
-        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert "--top" in result.stdout and "path<TAB>class<TAB>confidence" in result.stdout
 
 
 def test_a_new_image_the_size_of_a_photo_is_resized_as_in_training(cats_model, tmp_path):

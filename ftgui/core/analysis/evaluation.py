@@ -22,6 +22,7 @@ from ftgui.core.analysis.models import (
     FINAL,
     ModelChoice,
     RunInfo,
+    class_probabilities,
     load_model,
     read_run_info,
     run_models,
@@ -396,13 +397,7 @@ def _evaluation(
     import numpy as np
 
     labels = np.asarray(images.usable.labels, dtype=np.int64)
-    if output.shape[1] == 1:  # sigmoid: Keras's binary accuracy counts p > 0.5 as class 1
-        p = output[:, 0].astype(np.float64)
-        probabilities = np.stack([1.0 - p, p], axis=1)
-        predicted = (output[:, 0] > 0.5).astype(np.int64)
-    else:
-        probabilities = output.astype(np.float64)
-        predicted = np.argmax(output, axis=1)
+    probabilities, predicted = class_probabilities(output)
     results = [
         ImageResult(
             path,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ftgui.core.analysis.models import class_probabilities
 from ftgui.core.data.dataset import IMAGE_SUFFIXES, Split
 from ftgui.core.data.scan import check_image
 from ftgui.core.errors import UserError
@@ -174,15 +175,8 @@ def _predictor(model: keras.Model) -> Callable[[tf.Tensor], tf.Tensor]:
 def _predictions(
     files: Sequence[str], indices: list[int], output: np.ndarray, binary: bool
 ) -> list[Prediction]:
-    import numpy as np
 
-    if binary:  # Keras's binary accuracy counts p > 0.5 as class 1
-        p = output[:, 0].astype(np.float64)
-        probabilities = np.stack([1.0 - p, p], axis=1)
-        predicted = (output[:, 0] > 0.5).astype(np.int64)
-    else:
-        probabilities = output.astype(np.float64)
-        predicted = np.argmax(output, axis=1)
+    probabilities, predicted = class_probabilities(output)
     return [
         Prediction(files[i], int(k), float(row[k]), tuple(float(v) for v in row))
         for i, k, row in zip(indices, predicted, probabilities, strict=True)
