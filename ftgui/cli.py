@@ -27,6 +27,7 @@ from ftgui.core.training.events import (
     RunStarted,
     Status,
 )
+from ftgui.core.training.run_summary import SummaryCollector
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -51,8 +52,10 @@ class ProgressPrinter:
         self.out = out
         self.live = out.isatty()
         self.phases: list[str] = []
+        self.collector = SummaryCollector()
 
     def __call__(self, event: Event) -> None:
+        self.collector(event)
         if isinstance(event, Status):
             self._line(event.text)
         elif isinstance(event, RunStarted):
@@ -78,16 +81,22 @@ class ProgressPrinter:
                 f"  {_metrics(event.logs)}  {event.seconds:.1f}s"
             )
         elif isinstance(event, RunEnded):
-            if event.stopped:
-                self._line(
-                    f"Stopped: every finished epoch is kept; continue with "
-                    f"`python main.py train --resume {shlex.quote(event.run_dir)}`."
-                )
-            if event.test_metrics:
-                self._line(f"Test: {_metrics(event.test_metrics)}")
-            if event.model_path:
-                self._line(f"Model saved: {event.model_path}")
-            self._line(f"Run folder: {event.run_dir}")
+            self._run_ended(event)
+
+    def _run_ended(self, event: RunEnded) -> None:
+        """The summary: how the run ended, each phase's best epoch, the test metrics, the folder."""
+        if event.stopped:
+            self._line(
+                f"Stopped: every finished epoch is kept; continue with "
+                f"`python main.py train --resume {shlex.quote(event.run_dir)}`."
+            )
+        summary = self.collector.summary  # the collector has seen this RunEnded
+        if summary is not None:
+            for line in summary.lines() if summary.lacks_a_model() else summary.details():
+                self._line(line)
+        if event.model_path:
+            self._line(f"Model saved: {event.model_path}")
+        self._line(f"Run folder: {event.run_dir}")
 
     def _phase_label(self, index: int) -> str:
         return f"[{index + 1}/{len(self.phases)}]"

@@ -197,7 +197,11 @@ def test_a_whole_run_draws_both_phases_and_writes_the_cli_run_folder(
     )
     assert len(read_history(out)) == 4
     assert "Finished" in window.progress.format()
-    assert window.start_button.isEnabled() and window.settings_panel.data_edit.isEnabled()
+    assert window.settings_panel.data_edit.isEnabled()
+    # the same explicit folder now holds a run: said at once, and Start waits for another folder
+    assert "already holds a run" in window.settings_panel.out_reason.text()
+    assert not window.start_button.isEnabled()
+    assert len(window.curves.timeline.phases) == 2  # the curves are still there
     assert window.status.device_label.text() == started[0].device  # "CPU only" or the GPU
 
 

@@ -18,6 +18,7 @@ CURVE_EVENTS = (RunStarted, PhaseStarted, BatchEnded, EpochEnded)
 PHASE_COLOURS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860")
 TRAIN_COLOUR = "#1f5fa8"
 VAL_COLOUR = "#d9480f"
+RIGHT_MARGIN = 18  # room for the last x tick label and the right spine
 
 
 class _PhaseItems:
@@ -95,6 +96,16 @@ class _PhaseItems:
             self.best.setData([x[best]], [val[best]])
 
 
+def _frame(item: pg.PlotItem) -> None:
+    """Plain epoch numbers (no "x0.001" scaling), a right spine and room for the last label."""
+    for name in ("bottom", "left"):
+        item.getAxis(name).enableAutoSIPrefix(False)
+    item.showAxis("right")
+    item.getAxis("right").setStyle(showValues=False)
+    item.getAxis("right").setWidth(1)
+    item.layout.setContentsMargins(2, 2, RIGHT_MARGIN, 2)
+
+
 class CurvesWidget(QWidget):
     """Two stacked plots (loss, accuracy) sharing the x axis; call `mark_dirty` after new data."""
 
@@ -116,11 +127,14 @@ class CurvesWidget(QWidget):
             item = widget.getPlotItem()
             item.setTitle(label)
             item.setLabel("bottom", "epoch")
+            _frame(item)
             self.plots[metric] = widget
             layout.addWidget(widget)
         self._add_legend(self.plots["loss"].getPlotItem())
         self.plots["accuracy"].setXLink(self.plots["loss"])
         self.plots["accuracy"].getPlotItem().setYRange(0, 1, padding=0.02)
+        self._planned = 1.0
+        self._show_extent(self._planned)
         self._timer = QTimer(self)
         self._timer.setInterval(1000 // REDRAW_HZ)
         self._timer.timeout.connect(self.redraw_if_dirty)
@@ -168,6 +182,7 @@ class CurvesWidget(QWidget):
             self._items[metric] = []
         self.timeline = Timeline()
         self._extent = 0.0
+        self._show_extent(self._planned)
         self.mark_dirty()
 
     def start_phase(self, name: str, epochs: int) -> PhaseSeries:
@@ -183,7 +198,16 @@ class CurvesWidget(QWidget):
     def set_extent(self, epochs: float) -> None:
         """Fix the x axis to the run's planned epochs, so new points do not re-lay the axes."""
         self._extent = max(self._extent, epochs)
-        self.plots["loss"].getPlotItem().setXRange(0, self._extent, padding=0.02)
+        self._show_extent(self._extent)
+
+    def preview_extent(self, epochs: float) -> None:
+        """Empty plots show 0 to the planned epochs (a drawn run keeps its own axis)."""
+        self._planned = max(float(epochs), 1.0)
+        if not self.timeline.phases:
+            self._show_extent(self._planned)
+
+    def _show_extent(self, epochs: float) -> None:
+        self.plots["loss"].getPlotItem().setXRange(0, max(epochs, 1.0), padding=0.02)
 
     def add_batch(self, epoch: int, batch: int, steps: int, logs: dict[str, float]) -> None:
         self.timeline.phases[-1].add_batch(epoch, batch, steps, logs)

@@ -18,11 +18,14 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QProgressDialog, QWidget
 
 from ftgui.core.data.kaggle import import_dogs_vs_cats
 from ftgui.core.errors import UserError
+from ftgui.core.paths import runs_dir
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training.events import Event, history_events
 from ftgui.core.training.resume import load_run_config, plan_resume
 from ftgui.core.training.run_folder import CONFIG_FILE, RunFolder, read_history
 from ftgui.gui.curves import CurvesWidget
+from ftgui.gui.setting_widgets import window_words
+from ftgui.gui.settings_panel import last_folder, remember_folder
 from ftgui.gui.tasks import BackgroundTask, TaskState
 
 MAX_RECENT = 8
@@ -39,6 +42,22 @@ def read_run(folder: str) -> tuple[RunConfig | None, list[Event]]:
         raise UserError(f"{folder} has an unreadable history.csv ({exc}).") from None
     planned = [p.epochs for p in config.phases] if config else []
     return config, history_events(rows, planned)
+
+
+def with_suffix(path: str, suffix: str) -> str:
+    """`path` with `suffix` added when the name has none (a dialog may return it bare)."""
+    return path if Path(path).suffix else path + suffix
+
+
+def recent_label(path: str) -> str:
+    """How the Recent menu shows a path: "Run: name — folder" or "Config: file — folder"."""
+    kind = "Run" if Path(path).is_dir() else "Config"
+    return f"{kind}: {Path(path).name} — {Path(path).parent}"
+
+
+def runs_start() -> str:
+    """Where run-folder dialogs open: the runs folder when it exists, else the last folder."""
+    return str(runs_dir()) if runs_dir().is_dir() else last_folder()
 
 
 def check_resumable(folder: str) -> RunConfig:
@@ -127,23 +146,24 @@ class FileActions(QObject):
 
     def _failed(self, error: BaseException) -> None:
         if isinstance(error, UserError):
-            self.errored.emit(str(error), "")
+            self.errored.emit(window_words(str(error)), "")
         else:
             self.errored.emit(f"Unexpected error: {type(error).__name__}: {error}", repr(error))
 
     # -- configurations -------------------------------------------------------------------
     def open_config_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self.window, "Open configuration", "", "JSON (*.json)"
+            self.window, "Open configuration", last_folder(), "JSON (*.json)"
         )
         if path:
+            remember_folder(path)
             self.open_config(path)
 
     def open_config(self, path: str) -> bool:
         try:
             config = RunConfig.load(path)
         except UserError as exc:
-            self.errored.emit(str(exc), "")
+            self.errored.emit(window_words(str(exc)), "")
             return False
         self.config_opened.emit(config)
         self.remember(path)
@@ -151,10 +171,14 @@ class FileActions(QObject):
 
     def save_config_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
-            self.window, "Save configuration", "config.json", "JSON (*.json)"
+            self.window,
+            "Save configuration",
+            str(Path(last_folder() or ".") / "config.json"),
+            "JSON (*.json)",
         )
         if path:
-            self.save_config(path)
+            remember_folder(path)
+            self.save_config(with_suffix(path, ".json"))
 
     def save_config(self, path: str) -> bool:
         try:
@@ -163,14 +187,14 @@ class FileActions(QObject):
             self.errored.emit(f"Cannot save the configuration to {path} ({exc.strerror}).", "")
             return False
         except UserError as exc:
-            self.errored.emit(str(exc), "")
+            self.errored.emit(window_words(str(exc)), "")
             return False
         self.remember(path)
         return True
 
     # -- run folders ----------------------------------------------------------------------
     def open_run_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.window, "Open run folder")
+        folder = QFileDialog.getExistingDirectory(self.window, "Open run folder", runs_start())
         if folder:
             self.open_run(folder)
 
@@ -186,7 +210,9 @@ class FileActions(QObject):
         self.remember(folder)
 
     def resume_run_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.window, "Resume a stopped or killed run")
+        folder = QFileDialog.getExistingDirectory(
+            self.window, "Resume a stopped or killed run", runs_start()
+        )
         if folder:
             self.resume_run(folder)
 
@@ -202,10 +228,13 @@ class FileActions(QObject):
     # -- the Kaggle import ----------------------------------------------------------------
     def import_kaggle_dialog(self) -> None:
         archive, _ = QFileDialog.getOpenFileName(
-            self.window, "Kaggle's Dogs vs Cats train.zip", "", "Zip archives (*.zip)"
+            self.window, "Kaggle's Dogs vs Cats train.zip", last_folder(), "Zip archives (*.zip)"
         )
         if archive:
-            out = QFileDialog.getExistingDirectory(self.window, "An empty folder for the dataset")
+            remember_folder(archive)
+            out = QFileDialog.getExistingDirectory(
+                self.window, "An empty folder for the dataset", last_folder()
+            )
             if out:
                 self.import_kaggle(archive, out)
 
@@ -254,12 +283,14 @@ class FileActions(QObject):
     # -- plots ----------------------------------------------------------------------------
     def export_plots_dialog(self) -> None:
         path, chosen = QFileDialog.getSaveFileName(
-            self.window, "Export plots", "curves.png", "PNG image (*.png);;SVG vector image (*.svg)"
+            self.window,
+            "Export plots",
+            str(Path(last_folder() or ".") / "curves.png"),
+            "PNG image (*.png);;SVG vector image (*.svg)",
         )
         if path:
-            if not Path(path).suffix:
-                path += ".svg" if "svg" in chosen else ".png"
-            self.export_plots(path)
+            remember_folder(path)
+            self.export_plots(with_suffix(path, ".svg" if "svg" in chosen else ".png"))
 
     def export_plots(self, path: str) -> bool:
         """The loss and accuracy plots as PNG, or as SVG when `path` ends in .svg."""
@@ -276,6 +307,7 @@ class FileActions(QObject):
 
     # -- recent files ---------------------------------------------------------------------
     def remember(self, path: str) -> None:
+        """Put a configuration or run folder (opened, saved or trained) first in Recent."""
         recent = [p for p in self.recent() if p != str(path)]
         self.settings.setValue("recent", json.dumps([str(path), *recent][:MAX_RECENT]))
         self.refresh_recent_menu()
@@ -291,7 +323,8 @@ class FileActions(QObject):
         self.recent_menu.clear()
         for path in self.recent():
             opener = self.open_run if Path(path).is_dir() else self.open_config
-            self.recent_menu.addAction(path, lambda p=path, o=opener: o(p))
+            action = self.recent_menu.addAction(recent_label(path), lambda p=path, o=opener: o(p))
+            action.setToolTip(path)
         self.recent_menu.setEnabled(bool(self.recent()))
 
 

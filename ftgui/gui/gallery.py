@@ -166,10 +166,7 @@ class Gallery(QWidget):
         for label, _, _ in SORTS:
             self.sort_box.addItem(label)
         self.sort_box.setToolTip("Order of the images")
-        self.sort_box.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
-        self.sort_box.setMinimumContentsLength(17)
+        self.sort_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.threshold.setRange(0.0, 1.0)
         self.threshold.setDecimals(2)
         self.threshold.setSingleStep(0.05)
@@ -178,18 +175,17 @@ class Gallery(QWidget):
         self.filter_box.setToolTip("Show only images the model was less sure about than this")
         self.title_label.setTextFormat(Qt.TextFormat.PlainText)
         self.title_label.setContentsMargins(4, 2, 2, 0)
-        controls = QHBoxLayout()  # below the title, so the column can be narrow
-        controls.setContentsMargins(4, 0, 2, 0)
-        controls.addWidget(QLabel("Sort"))
-        controls.addWidget(self.sort_box)
-        controls.addSpacing(12)
-        controls.addWidget(self.filter_box)
-        controls.addWidget(self.threshold)
-        controls.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title_label)
-        layout.addLayout(controls)
+        # sorting and filtering on rows of their own, so the column can be narrow
+        for widgets in ((QLabel("Sort"), self.sort_box), (self.filter_box, self.threshold)):
+            row = QHBoxLayout()
+            row.setContentsMargins(4, 0, 2, 0)
+            for widget in widgets:
+                row.addWidget(widget)
+            row.addStretch(1)
+            layout.addLayout(row)
         layout.addWidget(view, 1)
 
     def show_images(self, items: list[ImageResult], classes: list[str], title: str) -> None:

@@ -23,6 +23,7 @@ from ftgui.gui.layer_table import LayerTableModel
 
 ROW_HEIGHT = 22
 CONTEXT_ROWS = 3  # rows shown below the lowest trainable layer when a phase is shown
+MIN_ROWS = 6  # layer rows the box keeps visible in the smallest window
 
 
 def trains_text(trainable: list[str] | set[str]) -> str:
@@ -47,6 +48,13 @@ class LayersBox(QGroupBox):
         self.unfreeze_button = QPushButton("Unfreeze from selected")
         self.book_button = QPushButton(f"Book: from {BOOK_UNFREEZE_FROM}")
         self._running = False
+        self.freeze_button.setToolTip("Freeze every conv-base layer: only the classifier trains")
+        self.unfreeze_button.setToolTip(
+            "Train the selected layer and every layer after it; freeze the ones before"
+        )
+        self.book_button.setToolTip(
+            f"The book's fine-tuning: train {BOOK_UNFREEZE_FROM} and everything after it"
+        )
         self._build()
         self.model.plan_changed.connect(self._plan_changed)
         self.view.customContextMenuRequested.connect(self._context_menu)
@@ -66,6 +74,9 @@ class LayersBox(QGroupBox):
         view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         view.resizeColumnsToContents()  # once: per-change resizing is slow
         view.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        view.setMinimumHeight(
+            view.horizontalHeader().sizeHint().height() + MIN_ROWS * ROW_HEIGHT + 4
+        )
         buttons = QHBoxLayout()
         for button in (self.freeze_button, self.unfreeze_button, self.book_button):
             buttons.addWidget(button)

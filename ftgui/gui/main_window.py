@@ -28,6 +28,8 @@ from ftgui.gui.predict_view import PredictView
 from ftgui.gui.results_view import ResultsView
 from ftgui.gui.run_controller import RunController
 from ftgui.gui.run_progress import PROGRESS_EVENTS
+from ftgui.gui.run_summary import SUMMARY_EVENTS, RunSummaryDialog
+from ftgui.gui.setting_widgets import window_words
 from ftgui.gui.status_bar import STATUS_EVENTS, RunStatusBar
 from ftgui.gui.train_page import TrainPage
 from ftgui.gui.window_state import restore_window_state, save_window_state
@@ -57,6 +59,7 @@ class MainWindow(QMainWindow):
         self.results = ResultsView(self.analysis)
         self.predict = PredictView(self.analysis)
         self.exporter = ExportDialog(self.analysis, self)
+        self.summary = RunSummaryDialog(self)
         self.tabs = QTabWidget()
         self._build_layout()
         self._build_menus()
@@ -112,7 +115,9 @@ class MainWindow(QMainWindow):
         runs.subscribe(self.curves.handle, *CURVE_EVENTS)
         runs.subscribe(self.progress.handle, *PROGRESS_EVENTS)
         runs.subscribe(self.status.handle, *STATUS_EVENTS)
+        runs.subscribe(self.summary.handle, *SUMMARY_EVENTS)
         runs.subscribe(self.dataset_report.handle, RunStarted)
+        runs.subscribe(lambda e: panel.show_image_check(e.dataset_report), RunStarted)
         runs.subscribe(lambda event: editor.select(event.phase), PhaseStarted)
         runs.subscribe(self._run_ended, RunEnded)
         runs.stopping.connect(self.progress.show_stopping)
@@ -227,6 +232,7 @@ class MainWindow(QMainWindow):
         self._analyse(folder)
 
     def _run_ended(self, event: RunEnded) -> None:
+        self.files.remember(event.run_dir)  # runs trained here go into Recent too
         if event.model_path:  # its evaluations are in the run folder now
             self._analyse(event.run_dir)
 
@@ -255,6 +261,7 @@ class MainWindow(QMainWindow):
 
     def show_error(self, reason: str, details: object = "") -> None:
         """A dialog with the one-sentence reason and, when there are any, expandable details."""
+        reason = window_words(reason)  # name the controls, not the command line's flags
         box = QMessageBox(
             QMessageBox.Icon.Critical, "ftgui", reason, QMessageBox.StandardButton.Ok, self
         )

@@ -19,19 +19,27 @@ from PySide6.QtWidgets import (
 from ftgui.core.errors import UserError
 from ftgui.core.settings.config import PhaseConfig
 from ftgui.core.settings.fields import PHASE
-from ftgui.gui.setting_widgets import ReasonLabel, setting_widget
+from ftgui.gui.setting_widgets import ReasonLabel, range_text, setting_widget
 
 COLUMNS = ("Phase", "Epochs", "Optimizer", "Learning rate", "Trains")
 NAME, EPOCHS, OPTIMIZER, RATE, TRAINS = range(len(COLUMNS))
 BAD_FIELD = "border: 1px solid #c0392b;"
-OPTIMIZER_LABELS = {"rmsprop": "RMSprop", "adam": "Adam", "sgd": "SGD (momentum 0.9)"}
+OPTIMIZER_LABELS = {"rmsprop": "RMSprop", "adam": "Adam", "sgd": "SGD+mom."}
+BUTTON_TIPS = {
+    "add": "Add a phase after the last one (same optimizer, rate and layers as the last)",
+    "remove": "Remove the selected phase",
+    "up": "Run the selected phase earlier",
+    "down": "Run the selected phase later",
+}
+TRAINS_TIP = "What the phase trains; tick the layers in the Layers box below"
 
 
 class PhaseEditor(QGroupBox):
     """Edits a list of PhaseConfig in place; the selected phase is the one the layer table shows."""
 
     changed = Signal()
-    selection_changed = Signal(int)
+    selection_changed = Signal(int)  # also when the selected phase is renamed: its title changes
+    epochs_changed = Signal(int)  # the planned epochs of all phases, after every load and edit
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Phases (run in order)", parent)
@@ -44,29 +52,53 @@ class PhaseEditor(QGroupBox):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(40)
         for column in (EPOCHS, OPTIMIZER, RATE, TRAINS):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        for column, tip in enumerate(self._column_tips()):
+            self.table.horizontalHeaderItem(column).setToolTip(tip)
         self.reason = ReasonLabel()
         self.add_button = QPushButton("Add")
         self.remove_button = QPushButton("Remove")
         self.up_button = QPushButton("Up")
         self.down_button = QPushButton("Down")
         buttons = QHBoxLayout()
-        for button in (self.add_button, self.remove_button, self.up_button, self.down_button):
+        for button, key in (
+            (self.add_button, "add"),
+            (self.remove_button, "remove"),
+            (self.up_button, "up"),
+            (self.down_button, "down"),
+        ):
+            button.setToolTip(BUTTON_TIPS[key])
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
-        layout.addWidget(self.reason)
         layout.addLayout(buttons)
+        layout.addWidget(self.reason)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.table.itemChanged.connect(self._name_edited)
         self.add_button.clicked.connect(self.add_phase)
         self.remove_button.clicked.connect(self.remove_phase)
         self.up_button.clicked.connect(lambda: self.move_phase(-1))
         self.down_button.clicked.connect(lambda: self.move_phase(1))
+
+    @staticmethod
+    def _column_tips() -> tuple[str, ...]:
+        epochs = setting_widget(PHASE["epochs"])
+        return (
+            "The phase's name (double-click to rename); phases run top to bottom",
+            f"{PHASE['epochs'].help.capitalize()} (range {range_text(epochs)})",
+            PHASE["optimizer"].help.capitalize(),
+            PHASE["learning_rate"].help.capitalize(),
+            TRAINS_TIP,
+        )
+
+    def planned_epochs(self) -> int:
+        return sum(phase.epochs for phase in self.phases)
 
     def load(self, phases: list[PhaseConfig], select: int = 0) -> None:
         """Show `phases` (the list is edited in place)."""
@@ -77,13 +109,14 @@ class PhaseEditor(QGroupBox):
         self.table.setRowCount(len(phases))
         for row, phase in enumerate(phases):
             self._fill_row(row, phase)
-        self.table.setFixedHeight(
-            self.table.horizontalHeader().height() + 30 * max(len(phases), 2) + 4
-        )
+        self.table.resizeRowsToContents()
+        rows = sum(self.table.rowHeight(row) for row in range(len(phases)))
+        self.table.setFixedHeight(self.table.horizontalHeader().sizeHint().height() + rows + 4)
         self._loading = False
         self._lock_cells()
         self.select(min(select, len(phases) - 1))
         self.check()
+        self.epochs_changed.emit(self.planned_epochs())
 
     def select(self, row: int) -> None:
         self.table.selectRow(row)
@@ -177,6 +210,7 @@ class PhaseEditor(QGroupBox):
         epochs = setting_widget(PHASE["epochs"])
         epochs.setValue(phase.epochs)
         epochs.valueChanged.connect(lambda value, p=phase: self._set(p, "epochs", value))
+        epochs.out_of_range.connect(lambda text, p=phase, i=row: self._clamped(p, i, text))
         self.table.setCellWidget(row, EPOCHS, epochs)
         optimizer = setting_widget(PHASE["optimizer"])
         for index in range(optimizer.count()):
@@ -187,7 +221,7 @@ class PhaseEditor(QGroupBox):
         )
         self.table.setCellWidget(row, OPTIMIZER, optimizer)
         rate = QLineEdit(f"{phase.learning_rate:g}")
-        rate.setFixedWidth(80)
+        rate.setFixedWidth(64)
         rate.setToolTip(PHASE["learning_rate"].help)
         rate.textEdited.connect(lambda text, p=phase: self._rate_typed(p, text))
         self.table.setCellWidget(row, RATE, rate)
@@ -209,6 +243,14 @@ class PhaseEditor(QGroupBox):
         setattr(phase, attribute, value)
         self.check()
         self.changed.emit()
+        if attribute == "epochs":
+            self.epochs_changed.emit(self.planned_epochs())
+
+    def _clamped(self, phase: PhaseConfig, index: int, text: str) -> None:
+        """A typed epoch count was outside the range: say what it became (Start need not wait)."""
+        if not self.reason.problem:
+            label = phase.label(index)
+            self.reason.show_note(f"{label[:1].upper()}{label[1:]}: epochs {text}")
 
     def _name_edited(self, item: QTableWidgetItem) -> None:
         if self._loading or item.column() != NAME:
@@ -216,6 +258,8 @@ class PhaseEditor(QGroupBox):
         self.phases[item.row()].name = item.text().strip()
         self.check()
         self.changed.emit()
+        if item.row() == self.selected():
+            self.selection_changed.emit(item.row())  # the Layers title names the phase
 
     def _selection_changed(self) -> None:
         self._update_buttons()

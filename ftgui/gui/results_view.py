@@ -114,14 +114,15 @@ class ResultsView(QWidget):
         self.changes: tuple[list[ImageResult], list[ImageResult]] = ([], [])
         self.model_combo, self.split_combo = QComboBox(), QComboBox()
         self.evaluate_button = QPushButton("Evaluate")
-        self.save_button = QPushButton("Save matrix as PNG…")
+        self.save_button = QPushButton("Save PNG…")
+        self.save_button.setToolTip("Save the confusion matrix as a PNG image")
         self.summary = QLabel("Open a run (File → Open run folder…) or train one to see results.")
         self.summary.setWordWrap(True)
         self.confusion = ConfusionModel()
         self.matrix = QTableView()
         self.per_class = QTableWidget(0, len(PER_CLASS_COLUMNS))
-        self.fixed_button = QPushButton("Fixed by fine-tuning")
-        self.broken_button = QPushButton("Broken by fine-tuning")
+        self.fixed_button = QPushButton("Fixed")
+        self.broken_button = QPushButton("Broken")
         self.gallery = Gallery()
         self.detail = ImageDetail(client)
         self._contents_task, self._shown_task = BackgroundTask(self), BackgroundTask(self)
@@ -145,9 +146,10 @@ class ResultsView(QWidget):
             QHeaderView.ResizeMode.ResizeToContents
         )
         self.per_class.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for button in (self.fixed_button, self.broken_button):
+        for button, what in ((self.fixed_button, "wrong"), (self.broken_button, "right")):
             button.setToolTip(
-                "Compare the classifier phase's best model with the final one on this split"
+                f"Images the classifier phase's best model got {what} and the final model "
+                f"{'right' if what == 'wrong' else 'wrong'}, on this split"
             )
         controls = QHBoxLayout()
         for widget in (QLabel("Model"), self.model_combo, QLabel("Split"), self.split_combo):
@@ -155,15 +157,19 @@ class ResultsView(QWidget):
         controls.addWidget(self.evaluate_button)
         controls.addStretch(1)
         changes = QHBoxLayout()
+        changes.addWidget(QLabel("By fine-tuning:"))
         changes.addWidget(self.fixed_button)
         changes.addWidget(self.broken_button)
+        changes.addStretch(1)
         changes.addWidget(self.save_button)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addLayout(controls)
         left_layout.addWidget(self.summary)
-        left_layout.addWidget(QLabel("Confusion matrix (rows: true class, columns: predicted)"))
+        matrix_title = QLabel("Confusion matrix (rows: true class, columns: predicted)")
+        matrix_title.setWordWrap(True)
+        left_layout.addWidget(matrix_title)
         left_layout.addWidget(self.matrix, 3)
         left_layout.addLayout(changes)
         left_layout.addWidget(self.per_class, 2)
@@ -268,7 +274,7 @@ class ResultsView(QWidget):
         for button, images, what in zip(
             (self.fixed_button, self.broken_button), self.changes, ("Fixed", "Broken"), strict=True
         ):
-            button.setText(f"{what} by fine-tuning: {len(images)}")
+            button.setText(f"{what}: {len(images)}")
             button.setEnabled(earlier is not None)
         self.save_button.setEnabled(evaluation is not None)
         self.gallery.clear()
@@ -298,7 +304,7 @@ class ResultsView(QWidget):
         numbered = len(rows) > FEW_CLASSES  # the matrix shows numbers: say which is which
         for row, (name, scores) in enumerate(rows):
             values = (
-                [f"{row}  {name}" if numbered else name]
+                [f"{row}  {name}" if numbered and name != str(row) else name]
                 + [f"{scores[key]:.3f}" for key in ("precision", "recall", "f1")]
                 + [str(int(scores["support"]))]
             )

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Callable, Sequence
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QProgressBar, QWidget
 
 from ftgui.core.training.events import (
     BatchEnded,
     EpochEnded,
     PhaseEnded,
+    PhaseOutline,
     PhaseStarted,
     RunEnded,
     RunStarted,
@@ -18,6 +22,7 @@ from ftgui.core.training.events import (
 
 PROGRESS_EVENTS = (Status, RunStarted, PhaseStarted, BatchEnded, EpochEnded, PhaseEnded, RunEnded)
 STOPPED_TEXT = "Stopped: every finished epoch is kept (File → Resume run… continues it)"
+REFRESH_MS = 1000  # the ETA counts down between batches
 
 
 def clock_text(seconds: int) -> str:
@@ -26,55 +31,155 @@ def clock_text(seconds: int) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
-class RunProgress(QProgressBar):
-    """Counts the run's batches across phases; `handle` takes the run's events in order."""
+class RemainingTime:
+    """Seconds left in a run from each phase's own measured seconds per batch (no Qt here).
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    A phase not measured yet takes the rate of a measured phase that trains the same layers;
+    failing that, of the one whose trainable parameter count is nearest, and the estimate is
+    marked a guess (a phase on cached frozen-layer outputs runs many times faster than one
+    that passes every image through the convolutional base).
+    """
+
+    def __init__(self, outlines: Sequence[PhaseOutline]) -> None:
+        self.outlines = list(outlines)
+        self.seconds = [0.0] * len(self.outlines)
+        self.batches = [0] * len(self.outlines)
+        self._tick: tuple[float, int, int] | None = None  # (clock, phase, run batches done)
+
+    def starts(self, phase: int) -> int:
+        """Batches of the run before `phase`."""
+        return sum(p.epochs * p.steps_per_epoch for p in self.outlines[:phase])
+
+    def total(self) -> int:
+        return self.starts(len(self.outlines))
+
+    def replayed(self, phase: int, seconds: float) -> None:
+        """An epoch finished before a resume, timed in history.csv."""
+        if phase < len(self.outlines) and seconds > 0:
+            self.seconds[phase] += seconds
+            self.batches[phase] += self.outlines[phase].steps_per_epoch
+
+    def pause(self) -> None:
+        """Time until the next batch (setup, cached features) is no phase's batch time."""
+        self._tick = None
+
+    def batch_ended(self, phase: int, done: int, now: float) -> None:
+        """`done` batches of the run are done at `now`; a phase's first batch only starts the
+        clock (it carries tracing and set-up)."""
+        tick = self._tick
+        if tick is not None and tick[1] == phase and done > tick[2]:
+            self.seconds[phase] += now - tick[0]
+            self.batches[phase] += done - tick[2]
+        self._tick = (now, phase, done)
+
+    def rate(self, phase: int) -> tuple[float | None, bool]:
+        """(seconds per batch, guessed) for `phase`; None when no phase was measured."""
+        if self.batches[phase]:
+            return self.seconds[phase] / self.batches[phase], False
+        measured = [i for i, n in enumerate(self.batches) if n]
+        if not measured:
+            return None, True
+        kind = self._kind(phase)
+        same = [i for i in measured if self._kind(i) == kind]
+        if same:
+            nearest, guessed = max(same, key=lambda i: self.batches[i]), False
+        else:
+            nearest, guessed = min(measured, key=lambda i: self._distance(i, phase)), True
+        return self.seconds[nearest] / self.batches[nearest], guessed
+
+    def _kind(self, phase: int) -> tuple[int, int]:
+        outline = self.outlines[phase]
+        return outline.trainable_params, outline.non_trainable_params
+
+    def _distance(self, one: int, other: int) -> float:
+        a, b = (max(self.outlines[i].trainable_params, 1) for i in (one, other))
+        return abs(math.log(a / b))
+
+    def left(self, done: int, now: float) -> tuple[float | None, bool]:
+        """(seconds left, guessed) once `done` batches of the run are done, at `now`."""
+        total, guessed = 0.0, False
+        for phase, outline in enumerate(self.outlines):
+            start = self.starts(phase)
+            planned = outline.epochs * outline.steps_per_epoch
+            remaining = planned - min(max(done - start, 0), planned)
+            if not remaining:
+                continue
+            rate, guess = self.rate(phase)
+            if rate is None:
+                return None, True
+            total, guessed = total + remaining * rate, guessed or guess
+            if self._tick is not None and self._tick[2] == done and start <= done < start + planned:
+                total -= min(now - self._tick[0], rate)  # part of the next batch is done
+        return max(total, 0.0), guessed
+
+
+class RunProgress(QProgressBar):
+    """Counts the run's batches across phases; `handle` takes the run's events in order.
+
+    `clock` (seconds, monotonic) is injectable so tests can script a run's timing.
+    """
+
+    def __init__(
+        self, parent: QWidget | None = None, clock: Callable[[], float] = time.perf_counter
+    ) -> None:
         super().__init__(parent)
+        self.clock = clock
         self.setTextVisible(True)
         self.setRange(0, 1)
         self.setValue(0)  # a bar with no value shows no text
         self.setFormat("Ready")
         self._plan: list[tuple[int, int]] = []  # (epochs, steps) per phase
-        self._eta_origin = (0.0, 0)  # (clock, batches done) that the ETA counts from
+        self.remaining = RemainingTime([])
+        self._position = ""  # "Phase 1/2 · epoch 1/3 · batch 4/10", shown with the ETA
         self._done = 0
+        self._refresh = QTimer(self)
+        self._refresh.setInterval(REFRESH_MS)
+        self._refresh.timeout.connect(self._show_position)
 
     def begin(self) -> None:
         """A run was handed to the training process: busy until its first phase starts."""
-        self._plan, self._done = [], 0
+        self._plan, self._done, self._position = [], 0, ""
         self.setRange(0, 0)
 
     def show_stopping(self) -> None:
+        self._stop_refreshing()
         self.setFormat("Stopping at the end of this batch…")
 
     def end(self) -> None:
         """The training process has gone; a run that never started leaves the bar ready."""
+        self._stop_refreshing()
         if self.maximum() == 0:
             self.setRange(0, 1)
             self.setFormat("Ready")
 
     def handle(self, event: object) -> None:
         if isinstance(event, Status):
+            self._stop_refreshing()
             self.setFormat(event.text)
         elif isinstance(event, RunStarted):
-            self._plan = [(p.epochs, p.steps_per_epoch) for p in event.phases]
-            self._eta_origin = (time.perf_counter(), 0)
-            self.setRange(0, max(sum(e * s for e, s in self._plan), 1))
-            self.setValue(0)
+            self._run_started(event)
         elif isinstance(event, PhaseStarted):
             self._set_done(self._batches_at(event.phase, 0))
+            self.remaining.pause()
         elif isinstance(event, BatchEnded):
             self._batch_ended(event)
         elif isinstance(event, EpochEnded) and event.replayed:
-            # finished before a resume: count it as done, not as speed
+            # finished before a resume: count it as done, and its time as its phase's speed
             self._set_done(self._batches_at(event.phase, event.epoch + 1))
-            self._eta_origin = (time.perf_counter(), self._done)
+            self.remaining.replayed(event.phase, event.seconds)
         elif isinstance(event, PhaseEnded) and event.stopped:
+            self._stop_refreshing()
             self.setFormat(
                 f"Stopped in phase {event.phase + 1} after {event.epochs_done} finished epochs"
             )
         elif isinstance(event, RunEnded):
             self._run_ended(event)
+
+    def _run_started(self, event: RunStarted) -> None:
+        self._plan = [(p.epochs, p.steps_per_epoch) for p in event.phases]
+        self.remaining = RemainingTime(event.phases)
+        self.setRange(0, max(self.remaining.total(), 1))
+        self.setValue(0)
 
     def _set_done(self, batches: int) -> None:
         self._done = batches
@@ -87,21 +192,35 @@ class RunProgress(QProgressBar):
 
     def _batch_ended(self, event: BatchEnded) -> None:
         self._set_done(self._batches_at(event.phase, event.epoch, event.batch))
+        self.remaining.batch_ended(event.phase, self._done, self.clock())
         epochs = self._plan[event.phase][0] if event.phase < len(self._plan) else 0
-        self.setFormat(
+        self._position = (
             f"Phase {event.phase + 1}/{len(self._plan)} · epoch {event.epoch + 1}/{epochs}"
-            f" · batch {event.batch}/{event.steps_per_epoch} · ETA {self.eta()}"
+            f" · batch {event.batch}/{event.steps_per_epoch}"
         )
+        self._show_position()
+        if not self._refresh.isActive():
+            self._refresh.start()
+
+    def _show_position(self) -> None:
+        self.setFormat(f"{self._position} · ETA {self.eta()}")
+
+    def _stop_refreshing(self) -> None:
+        self._refresh.stop()
+
+    def eta_seconds(self) -> float | None:
+        """Seconds left at each phase's measured speed; None before anything was measured."""
+        return self.remaining.left(self._done, self.clock())[0]
 
     def eta(self) -> str:
-        """Time left at the speed measured since the run (or its resume) started."""
-        clock, batches_before = self._eta_origin
-        elapsed, done = time.perf_counter() - clock, self._done - batches_before
-        if done <= 0 or elapsed <= 0:
+        """The time left as "m:ss", "≈m:ss" while a phase's speed is guessed, "…" unknown."""
+        seconds, guessed = self.remaining.left(self._done, self.clock())
+        if seconds is None:
             return "…"
-        return clock_text(int(elapsed / done * (self.maximum() - self._done)))
+        return ("≈" if guessed else "") + clock_text(round(seconds))
 
     def _run_ended(self, event: RunEnded) -> None:
+        self._stop_refreshing()
         text = STOPPED_TEXT if event.stopped else "Finished"
         if not event.stopped:
             self.setValue(self.maximum())

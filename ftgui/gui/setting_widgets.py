@@ -2,14 +2,69 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QSpinBox, QWidget
+import re
 
-from ftgui.core.settings.fields import Setting
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QLabel,
+    QSpinBox,
+    QWidget,
+)
+
+from ftgui.core.settings.fields import PHASE_SETTINGS, RUN_SETTINGS, Setting
 
 OK_STYLE = "color: #2b7a3d;"
 PENDING_STYLE = "color: #5f6b7a;"
 BAD_STYLE = "color: #c0392b;"
+NOTE_STYLE = "color: #b35c00;"
 SUFFIXES = {"image_size": " px"}
+
+# Core sentences speak to the command line; the window names its controls instead. Whole
+# phrases first (their verbs change too), then any flag left by the control it maps to.
+WINDOW_PHRASES = (
+    ("choose another --out or remove it", "pick another Run folder or remove it"),
+    ("choose another --out", "pick another Run folder"),
+    ("choose a folder for --out", "pick a folder as the Run folder"),
+    (
+        "pass --weights imagenet, none or an existing file",
+        "choose Weights → ImageNet, Random init or File…",
+    ),
+    ("pass --weights FILE", "choose Weights → File…"),
+    (
+        "pass --data DIR (a folder of class folders) or --sample",
+        "pick a Dataset folder (class folders inside) or Sample dataset",
+    ),
+    ("use --sample", "use Sample dataset"),
+    ("start a new run with --config", "start a new run from File → Open configuration…"),
+    ("settings with --config", "settings from File → Open configuration…"),
+    ("drop --xla or --distribute mirrored", "set XLA off or Distribution to auto"),
+    ("use --model final", "use the final model"),
+)
+EXTRA_CONTROLS = {
+    "--config": "File → Open configuration…",
+    "--resume": "Resume run",
+    "--no-cache": "Compute frozen layers once",
+    "--model": "the model choice",
+}
+FLAG = re.compile(r"--[a-z][a-z0-9-]*(?: (?:FILE|DIR|N|F))?")
+
+
+def window_words(text: str) -> str:
+    """A core sentence with its command-line flags replaced by the window's control names."""
+    for cli, window in WINDOW_PHRASES:
+        text = text.replace(cli, window)
+    return FLAG.sub(lambda match: _control_name(match.group(0)), text).replace("….", "…")
+
+
+def _control_name(flag_text: str) -> str:
+    flag = flag_text.split(" ")[0]
+    controls = {s.flag: s.window_title for s in (*RUN_SETTINGS, *PHASE_SETTINGS) if s.flag}
+    return controls.get(flag) or EXTRA_CONTROLS.get(flag) or flag_text
 
 
 class ReasonLabel(QLabel):
@@ -23,6 +78,11 @@ class ReasonLabel(QLabel):
         font.setPointSizeF(font.pointSizeF() * 0.9)
         self.setFont(font)
 
+    def setText(self, text: str) -> None:
+        """An empty line takes no room."""
+        super().setText(text)
+        self.setHidden(not text)
+
     def show_ok(self, text: str) -> None:
         self.problem = ""
         self.setStyleSheet(OK_STYLE)
@@ -35,9 +95,16 @@ class ReasonLabel(QLabel):
         self.setText(text)
 
     def show_problem(self, text: str) -> None:
-        self.problem = text
+        """A reason Start waits for, in the window's words (control names, not flags)."""
+        self.problem = window_words(text)
         self.setStyleSheet(BAD_STYLE)
-        self.setText(text)
+        self.setText(self.problem)
+
+    def show_note(self, text: str) -> None:
+        """Something the window changed for the person (a clamped value); Start does not wait."""
+        self.problem = ""
+        self.setStyleSheet(NOTE_STYLE)
+        self.setText(window_words(text))
 
 
 def setting_widget(setting: Setting) -> QWidget:
@@ -56,12 +123,82 @@ def setting_widget(setting: Setting) -> QWidget:
     else:
         widget = _float_spin(setting)
     widget.setToolTip(setting.help)
+    if isinstance(widget, QAbstractSpinBox):  # its text, most of the box, names the range
+        widget.lineEdit().setToolTip(range_tooltip(setting.help, widget))
     return widget
+
+
+def range_tooltip(help_text: str, spin: QSpinBox | QDoubleSpinBox) -> str:
+    """The setting's help with the range the spin box accepts."""
+    auto = ", lowest = auto" if spin.specialValueText() else ""
+    return f"{help_text} (range {range_text(spin)}{auto})"
+
+
+def range_text(spin: QSpinBox | QDoubleSpinBox) -> str:
+    """ "32–512 px": the values a spin box accepts, as it shows them."""
+    low, high = spin.minimum(), spin.maximum()
+    if spin.specialValueText():
+        low += spin.singleStep()
+    if isinstance(spin, QDoubleSpinBox):
+        return f"{low:.{spin.decimals()}f}–{high:.{spin.decimals()}f}{spin.suffix()}"
+    return f"{low:,}–{high:,}{spin.suffix()}"
+
+
+class _RangeReporting:
+    """Mixin for spin boxes: typed text outside the range is clamped on Enter or focus-out, and
+    `out_of_range(message)` says so afterwards instead of Qt's silent refusal of the keys."""
+
+    def _init_range(self) -> None:
+        self._typed = ""
+        self.editingFinished.connect(self._report_clamp)
+
+    def _number(self, text: str) -> float | None:
+        core = text.removeprefix(self.prefix()).removesuffix(self.suffix()).strip()
+        try:
+            return float(core.replace(",", ""))
+        except ValueError:
+            return None
+
+    def validate(self, text: str, pos: int) -> object:
+        result = super().validate(text, pos)
+        state = result[0] if isinstance(result, tuple) else result
+        if state == QValidator.State.Invalid and self._number(text) is not None:
+            return (QValidator.State.Intermediate, text, pos)
+        return result
+
+    def fixup(self, text: str) -> str:
+        number = self._number(text)
+        if number is None or self.minimum() <= number <= self.maximum():
+            return super().fixup(text)
+        self._typed = text.strip()
+        clamped = min(max(number, self.minimum()), self.maximum())
+        return self.textFromValue(type(self.value())(clamped))
+
+    def _report_clamp(self) -> None:
+        if self._typed:
+            typed, self._typed = self._typed, ""
+            self.out_of_range.emit(f"{typed} is outside {range_text(self)}; set to {self.text()}.")
+
+
+class RangeSpinBox(_RangeReporting, QSpinBox):
+    out_of_range = Signal(str)
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self._init_range()
+
+
+class RangeDoubleSpinBox(_RangeReporting, QDoubleSpinBox):
+    out_of_range = Signal(str)
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self._init_range()
 
 
 def _int_spin(setting: Setting) -> QSpinBox:
     """Whole numbers in the table's range; an optional setting shows "auto" below it."""
-    spin = QSpinBox(suffix=SUFFIXES.get(setting.name, ""))
+    spin = RangeSpinBox(suffix=SUFFIXES.get(setting.name, ""))
     low = int(setting.low) - (1 if setting.optional else 0)
     spin.setRange(low, int(setting.high))
     spin.setSingleStep(int(setting.step))
@@ -72,7 +209,7 @@ def _int_spin(setting: Setting) -> QSpinBox:
 
 def _float_spin(setting: Setting) -> QDoubleSpinBox:
     """Numbers in the table's range; an open end stops one step of the last decimal inside."""
-    spin = QDoubleSpinBox()
+    spin = RangeDoubleSpinBox()
     spin.setDecimals(setting.decimals)
     tick = 10.0**-setting.decimals
     spin.setRange(

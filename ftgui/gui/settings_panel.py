@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,10 +22,13 @@ from ftgui.core.data.dataset import Dataset, find_dataset
 from ftgui.core.data.sample import sample_dir
 from ftgui.core.errors import UserError
 from ftgui.core.model.build import imagenet_cache_path
+from ftgui.core.paths import runs_dir
 from ftgui.core.settings.config import WEIGHT_CHOICES, RunConfig
 from ftgui.core.settings.fields import RUN, RUN_SETTINGS, SPEED, Setting
 from ftgui.core.training.run_folder import RunFolder
 from ftgui.gui.setting_widgets import (
+    RangeDoubleSpinBox,
+    RangeSpinBox,
     ReasonLabel,
     changed_signal,
     set_widget_value,
@@ -38,6 +41,28 @@ WEIGHT_LABELS = (("imagenet", "ImageNet"), ("file", "File…"), ("none", "Random
 SAMPLE_TEXT = "✓ Sample: scikit-learn's handwritten digits, 10 classes, 1,797 images (no download)"
 # Settings with their own widgets (a folder, a file); every other one gets `setting_widget`.
 OWN_WIDGETS = ("data_dir", "sample", "weights", "out_dir")
+LAST_FOLDER_KEY = "last_folder"
+BROWSE_TIPS = {
+    "data": "Pick the dataset folder",
+    "weights": "Pick a VGG16 conv-base weights file (.h5 or .weights.h5)",
+    "out": "Pick the Run folder (an empty or new folder)",
+}
+
+
+def runs_placeholder() -> str:
+    """The Run folder's placeholder: where a run goes when the field is empty."""
+    return f"empty: a new time-stamped folder under {runs_dir()}"
+
+
+def last_folder() -> str:
+    """The folder a file dialog last chose (remembered across sessions)."""
+    return str(QSettings().value(LAST_FOLDER_KEY, "") or "")
+
+
+def remember_folder(path: str) -> None:
+    """Remember `path`'s folder (or `path` itself when it is one) for the next file dialog."""
+    folder = Path(path) if Path(path).is_dir() else Path(path).parent
+    QSettings().setValue(LAST_FOLDER_KEY, str(folder))
 
 
 class SettingsPanel(QGroupBox):
@@ -77,8 +102,9 @@ class SettingsPanel(QGroupBox):
         self.cache = self.fields["cache_features"]
         self.mixed_precision = self.fields["mixed_precision"]
         self.xla = self.fields["xla"]
-        self.out_edit = QLineEdit(placeholderText="a new time-stamped folder under ~/ftgui-runs")
+        self.out_edit = QLineEdit(placeholderText=runs_placeholder())
         self.out_reason = ReasonLabel()
+        self.range_reason = ReasonLabel()  # a typed value outside its range, and what it became
         for widget, name in (
             (self.data_edit, "data_dir"),
             (self.sample_button, "sample"),
@@ -91,7 +117,9 @@ class SettingsPanel(QGroupBox):
         grid.setVerticalSpacing(3)
         grid.addWidget(QLabel("Dataset"), 0, 0)
         grid.addLayout(
-            _row(self.data_edit, self._browse_button(self._browse_data), self.sample_button),
+            _row(
+                self.data_edit, self._browse_button(self._browse_data, "data"), self.sample_button
+            ),
             0,
             1,
             1,
@@ -100,7 +128,11 @@ class SettingsPanel(QGroupBox):
         grid.addWidget(self.data_reason, 1, 1, 1, 3)
         grid.addWidget(QLabel("Weights"), 2, 0)
         grid.addLayout(
-            _row(self.weights_combo, self.weights_edit, self._browse_button(self._browse_weights)),
+            _row(
+                self.weights_combo,
+                self.weights_edit,
+                self._browse_button(self._browse_weights, "weights"),
+            ),
             2,
             1,
             1,
@@ -109,12 +141,14 @@ class SettingsPanel(QGroupBox):
         grid.addWidget(self.weights_reason, 3, 1, 1, 3)
         row = self._add_fields(grid, 4, [s for s in self._plain if s.section != SPEED])
         grid.addWidget(QLabel("Run folder"), row, 0)
-        grid.addLayout(_row(self.out_edit, self._browse_button(self._browse_out)), row, 1, 1, 3)
+        grid.addLayout(
+            _row(self.out_edit, self._browse_button(self._browse_out, "out")), row, 1, 1, 3
+        )
         grid.addWidget(self.out_reason, row + 1, 1, 1, 3)
         grid.addWidget(QLabel("Speed"), row + 2, 0)
         speed = [self._cell(s) for s in self._plain if s.section == SPEED]
-        for offset, start in enumerate(range(0, len(speed), 3)):
-            line = _row(*speed[start : start + 3])
+        for offset, start in enumerate(range(0, len(speed), 2)):
+            line = _row(*speed[start : start + 2])
             line.addStretch(1)
             grid.addLayout(line, row + 2 + offset, 1, 1, 3)
         grid.setColumnStretch(1, 1)
@@ -127,23 +161,28 @@ class SettingsPanel(QGroupBox):
         self.out_edit.textChanged.connect(self.check_out)
         for widget in self.fields.values():
             changed_signal(widget).connect(self.changed)
+            if isinstance(widget, RangeSpinBox | RangeDoubleSpinBox):
+                widget.valueChanged.connect(lambda _: self.range_reason.show_ok(""))
+                widget.out_of_range.connect(self.range_reason.show_note)
         self.validation_split.valueChanged.connect(self._scan_timer.start)
 
     def _add_fields(self, grid: QGridLayout, row: int, settings: list[Setting]) -> int:
-        """Lay out the settings' fields from `row`: values two per row, then check boxes;
-        return the next free row."""
+        """Lay out the settings' fields from `row`: values two per row (a check box fills an odd
+        row's right half), the range line, then check boxes; return the next free row."""
         values = [s for s in settings if not isinstance(self.fields[s.name], QCheckBox)]
         for index, setting in enumerate(values):
             line, column = row + index // 2, 2 * (index % 2)
             align = Qt.AlignmentFlag.AlignRight if column else Qt.AlignmentFlag(0)
             grid.addWidget(QLabel(setting.window_title), line, column, align)
             grid.addWidget(self.fields[setting.name], line, column + 1)
+        boxes = [self.fields[s.name] for s in settings if s not in values]
+        if len(values) % 2 and boxes:  # the free right half of the last row
+            grid.addWidget(boxes.pop(0), row + len(values) // 2, 2, 1, 2)
         row += (len(values) + 1) // 2
-        for setting in settings:
-            if isinstance(self.fields[setting.name], QCheckBox):
-                grid.addWidget(self.fields[setting.name], row, 1, 1, 3)
-                row += 1
-        return row
+        grid.addWidget(self.range_reason, row, 1, 1, 3)
+        for offset, box in enumerate(boxes):
+            grid.addWidget(box, row + 1 + offset, 1, 1, 3)
+        return row + 1 + len(boxes)
 
     def _cell(self, setting: Setting) -> QWidget:
         """A speed field, with its title in front when the widget does not show it."""
@@ -177,6 +216,7 @@ class SettingsPanel(QGroupBox):
         for setting in self._plain:
             set_widget_value(self.fields[setting.name], getattr(config, setting.name))
         self.out_edit.setText(config.out_dir or "")
+        self.out_edit.setPlaceholderText(runs_placeholder())
         self._weights_changed()
         self.check_dataset()
         self.check_out()
@@ -200,6 +240,7 @@ class SettingsPanel(QGroupBox):
             child.setEnabled(not running)
         if not running:
             self._weights_changed()
+            self.check_out()  # the run just written there: Start now says so before clearing
 
     # -- checks as typed ------------------------------------------------------------------
     def use_sample(self) -> None:
@@ -273,6 +314,19 @@ class SettingsPanel(QGroupBox):
                 self.weights_reason.show_ok(f"{path.name}: checked when training starts.")
         self.changed.emit()
 
+    def show_image_check(self, report: dict) -> None:
+        """After a run's image check: the dataset line says how many images are usable."""
+        if not report or not self.dataset_reason_ok():
+            return
+        usable = sum(sum(counts) for counts in report.get("counts", {}).values())
+        text = f"✓ Checked: {usable:,} usable images"
+        if report.get("skipped"):
+            text += f", {len(report['skipped'])} skipped"
+        self.data_reason.show_ok(f"{text} · {self.data_reason.text().removeprefix('✓ ')}")
+
+    def dataset_reason_ok(self) -> bool:
+        return not self.data_reason.problem and not self.data_reason.text().startswith("✓ Checked")
+
     def check_out(self) -> None:
         text = self.out_edit.text().strip()
         try:
@@ -284,29 +338,43 @@ class SettingsPanel(QGroupBox):
         self.changed.emit()
 
     # -- dialogs --------------------------------------------------------------------------
-    def _browse_button(self, slot: object) -> QPushButton:
+    def _browse_button(self, slot: object, tip: str) -> QPushButton:
         button = QPushButton("…")
         button.setFixedWidth(28)
+        button.setToolTip(BROWSE_TIPS[tip])
         button.clicked.connect(slot)
         return button
 
+    def _start_folder(self, text: str) -> str:
+        """Where a dialog opens: the field's own path when it exists, else the last folder."""
+        path = Path(text.strip()).expanduser() if text.strip() else None
+        return str(path) if path is not None and path.exists() else last_folder()
+
     def _browse_data(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Dataset folder", self.data_edit.text())
+        start = "" if self.sample else self.data_edit.text()
+        folder = QFileDialog.getExistingDirectory(self, "Dataset folder", self._start_folder(start))
         if folder:
+            remember_folder(folder)
             self.sample = False
             self.data_edit.setText(folder)
             self.check_dataset()
 
     def _browse_weights(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "VGG16 conv-base weights", "", "Keras weights (*.h5 *.hdf5 *.weights.h5)"
+            self,
+            "VGG16 conv-base weights",
+            self._start_folder(self.weights_edit.text()),
+            "Keras weights (*.h5 *.hdf5 *.weights.h5)",
         )
         if path:
+            remember_folder(path)
             self.weights_combo.setCurrentIndex(self.weights_combo.findData("file"))
             self.weights_edit.setText(path)
 
     def _browse_out(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Run folder", self.out_edit.text())
+        text = self.out_edit.text().strip()
+        start = text if text and Path(text).expanduser().exists() else str(runs_dir())
+        folder = QFileDialog.getExistingDirectory(self, "Run folder", start)
         if folder:
             self.out_edit.setText(folder)
 
