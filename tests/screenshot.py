@@ -24,7 +24,7 @@ def main(path: str, size: str = "1280x800", after_epochs_of_phase_2: int = 1) ->
     window = MainWindow(config)
     window.resize(width, height)
     window.show()
-    window.smooth_box.setChecked(True)
+    window.page.smooth_box.setChecked(True)
     window.start_training()
 
     def maybe_shoot() -> None:
