@@ -259,4 +259,6 @@ def test_a_run_in_the_window_ends_with_the_summary_of_its_history(
     assert dialog.cell_text(1, 1) == f"{best['epoch']} of 2"
     assert dialog.cell_text(1, 3) == f"{best['val_loss']:.4f}"
     assert dialog.test.text().startswith("accuracy ")
-    assert window.start_button.isEnabled()  # the summary does not block the window
+    assert not dialog.isModal()  # the summary does not block the window
+    window.settings_panel.out_edit.setText(str(tmp_path / "next-run"))  # a new folder: Start
+    assert window.start_button.isEnabled()
