@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import shlex
-import signal
 import sys
 import threading
-import traceback
 from typing import TextIO
 
 from ftgui.args import (
@@ -17,7 +15,7 @@ from ftgui.args import (
     config_from_args,
     resume_config_from_args,
 )
-from ftgui.core.errors import UserError
+from ftgui.command import EXIT_INTERRUPTED, EXIT_OK, run_command
 from ftgui.core.training.events import (
     BatchEnded,
     EpochEnded,
@@ -28,8 +26,6 @@ from ftgui.core.training.events import (
     Status,
 )
 from ftgui.core.training.run_summary import SummaryCollector
-
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def train_parser() -> OneLineParser:
@@ -121,18 +117,8 @@ def train_main(argv: list[str]) -> int:
     """Entry point of `train`; returns the exit status."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = train_parser().parse_args(argv)
-    stop = threading.Event()
-    previous = signal.getsignal(signal.SIGINT)
 
-    def on_interrupt(signum: int, frame: object) -> None:
-        if stop.is_set():  # a second Ctrl+C aborts at once
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            raise KeyboardInterrupt
-        stop.set()
-        sys.stderr.write("\nStopping at the end of this batch… (Ctrl+C again to abort)\n")
-
-    signal.signal(signal.SIGINT, on_interrupt)
-    try:
+    def train(stop: threading.Event) -> int:
         from ftgui.core.analysis.evaluation import evaluate_finished_run
         from ftgui.core.training.runner import run
 
@@ -140,19 +126,6 @@ def train_main(argv: list[str]) -> int:
         config = resume_config_from_args(args) if resume else config_from_args(args)
         ended = run(config, ProgressPrinter(sys.stdout), stop, resume, evaluate_finished_run)
         return EXIT_INTERRUPTED if ended.stopped else EXIT_OK
-    except UserError as exc:
-        sys.stderr.write(f"ftgui: error: {exc}\n")
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        sys.stderr.write("ftgui: aborted.\n")
-        return EXIT_INTERRUPTED
-    except Exception as exc:
-        if os.environ.get("FTGUI_DEBUG"):
-            traceback.print_exc()
-        sys.stderr.write(
-            f"ftgui: unexpected error: {type(exc).__name__}: {exc} "
-            f"(set FTGUI_DEBUG=1 for the traceback)\n"
-        )
-        return EXIT_FAILED
-    finally:
-        signal.signal(signal.SIGINT, previous)
+
+    stopping = "\nStopping at the end of this batch… (Ctrl+C again to abort)\n"
+    return run_command(train, stopping=stopping)
