@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from ftgui.core.data.pipeline import make_dataset
+from ftgui.core.data.sample import resolve_dataset
 from ftgui.core.errors import UserError
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training import epoch_records
@@ -29,7 +30,7 @@ from ftgui.core.training.checkpoint import (
 from ftgui.core.training.events import EpochEnded, Status
 from ftgui.core.training.resume import load_run_config, plan_resume
 from ftgui.core.training.run_folder import RunFolder, read_history
-from ftgui.core.training.runner import resolve_dataset, run
+from ftgui.core.training.runner import run
 from tests.commands import ROOT, TINY_RUN, ftgui
 from tests.images import make_book_dataset
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from ftgui.core.data.pipeline import make_dataset
+from ftgui.core.data.sample import resolve_dataset
 from ftgui.core.settings.config import PhaseConfig, RunConfig
 from ftgui.core.settings.vgg16 import layer_names
 from ftgui.core.training.events import (
@@ -20,7 +21,7 @@ from ftgui.core.training.events import (
     Status,
 )
 from ftgui.core.training.run_folder import HISTORY_FIELDS, read_history
-from ftgui.core.training.runner import PhaseRunner, resolve_dataset, run
+from ftgui.core.training.runner import PhaseRunner, run
 
 
 @pytest.fixture(scope="module")

@@ -28,10 +28,11 @@ from ftgui.core.analysis.models import (
     run_models,
 )
 from ftgui.core.data.dataset import Dataset, Split
+from ftgui.core.data.sample import resolve_dataset
 from ftgui.core.data.scan import REPORT_FILE, check_image
 from ftgui.core.errors import UserError
 from ftgui.core.files import write_failure, write_run_file
-from ftgui.core.training.runner import resolve_dataset, tensorflow_errors
+from ftgui.core.training.tf_errors import tensorflow_errors
 
 if TYPE_CHECKING:
     import keras

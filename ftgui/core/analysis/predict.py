@@ -120,7 +120,7 @@ def predict_files(
     `progress(done, total)` follows each batch and `stop()` is asked before each; once it is
     true the predictions and problems found so far are returned.
     """
-    from ftgui.core.training.runner import tensorflow_errors
+    from ftgui.core.training.tf_errors import tensorflow_errors
 
     total = len(files)
     if not total:

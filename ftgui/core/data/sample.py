@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from ftgui.core.data.dataset import Dataset, find_dataset
 from ftgui.core.paths import ftgui_home
 from ftgui.core.settings.config import RunConfig
 
@@ -66,3 +67,9 @@ def apply_sample_defaults(config: RunConfig) -> None:
     config.phases[0].learning_rate = SAMPLE_DEFAULTS["learning_rate_head"]
     if len(config.phases) > 1:
         config.phases[-1].epochs = int(SAMPLE_DEFAULTS["epochs_finetune"])
+
+
+def resolve_dataset(config: RunConfig) -> Dataset:
+    """The dataset a configuration names (writing the sample dataset on first use)."""
+    root = ensure_sample_dataset() if config.sample else Path(str(config.data_dir))
+    return find_dataset(root, config.validation_split, config.seed)

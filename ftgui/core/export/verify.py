@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 from ftgui.core.analysis.models import RunInfo
 from ftgui.core.data.dataset import Split
+from ftgui.core.data.sample import resolve_dataset
 from ftgui.core.data.scan import check_image
 from ftgui.core.errors import UserError
-from ftgui.core.training.runner import resolve_dataset
 
 if TYPE_CHECKING:
     import numpy as np

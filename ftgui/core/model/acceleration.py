@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -159,3 +160,11 @@ def build_without_reducing_data(model: Any, element_spec: Any) -> None:
         build(model, data_batch=sample)
 
     model._maybe_symbolic_build = symbolic_build
+
+
+def weights_digest(model: Any) -> str:
+    """SHA-256 of every weight's bytes: equal on workers that trained in sync."""
+    digest = hashlib.sha256()
+    for weight in model.get_weights():
+        digest.update(weight.tobytes())
+    return digest.hexdigest()[:16]

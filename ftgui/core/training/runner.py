@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ftgui.core.data.dataset import Dataset, find_dataset
+from ftgui.core.data.dataset import Dataset
 from ftgui.core.data.pipeline import EpochOrder, make_dataset, steps_for
-from ftgui.core.data.sample import ensure_sample_dataset
+from ftgui.core.data.sample import resolve_dataset
 from ftgui.core.data.scan import scan_dataset
 from ftgui.core.errors import UserError
-from ftgui.core.model.acceleration import WorkerRole, worker_role
+from ftgui.core.model.acceleration import WorkerRole, weights_digest, worker_role
 from ftgui.core.paths import new_run_dir
 from ftgui.core.settings.config import WEIGHT_CHOICES, PhaseConfig, RunConfig
 from ftgui.core.settings.layer_plan import LayerPlan
@@ -38,16 +36,11 @@ from ftgui.core.training.events import (
 from ftgui.core.training.resume import ResumePoint, plan_resume
 from ftgui.core.training.run_folder import RunFolder
 from ftgui.core.training.tensorboard_log import TensorBoardLog, open_tensorboard_log
+from ftgui.core.training.tf_errors import tensorflow_errors
 
 # Scores a finished run's models: (run folder, model with the final weights, status, stop).
 # Passed in (`analysis.evaluation.evaluate_finished_run`) because analysis sits above training.
 Evaluator = Callable[[Path, Any, Callable[[str], None], Callable[[], bool]], None]
-
-
-def resolve_dataset(config: RunConfig) -> Dataset:
-    """The dataset a configuration names (writing the sample dataset on first use)."""
-    root = ensure_sample_dataset() if config.sample else Path(str(config.data_dir))
-    return find_dataset(root, config.validation_split, config.seed)
 
 
 def check_weights_choice(weights: str) -> None:
@@ -400,14 +393,6 @@ def run(
     return PhaseRunner(config, listener, stop, resume, evaluator).run()
 
 
-def weights_digest(model: Any) -> str:
-    """SHA-256 of every weight's bytes: equal on workers that trained in sync."""
-    digest = hashlib.sha256()
-    for weight in model.get_weights():
-        digest.update(weight.tobytes())
-    return digest.hexdigest()[:16]
-
-
 def _building_message(weights: str) -> str:
     from ftgui.core.model.build import imagenet_cache_path
 
@@ -428,38 +413,3 @@ def _outlines(config: RunConfig, num_classes: int, steps: int) -> list[PhaseOutl
             )
         )
     return outlines
-
-
-DECODE_ERRORS = ("Unknown image file format", "Input is empty", "Invalid JPEG", "decode")
-
-
-@contextlib.contextmanager
-def tensorflow_errors(doing: str) -> Iterator[None]:
-    """Turn TensorFlow's errors about memory and image files into one-sentence UserErrors."""
-    import tensorflow as tf
-
-    try:
-        yield
-    except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError):
-        raise UserError(
-            f"Another worker of the TF_CONFIG cluster stopped answering while {doing}; "
-            f"start every worker again."
-        ) from None
-    except tf.errors.ResourceExhaustedError:
-        raise UserError(
-            f"Out of memory while {doing}; use a smaller batch size or image size."
-        ) from None
-    except tf.errors.NotFoundError as exc:
-        raise UserError(
-            f"An image file disappeared while {doing} ({exc.message.splitlines()[0]}); put the "
-            f"dataset folder back and start again (finished epochs are kept)."
-        ) from None
-    except tf.errors.InvalidArgumentError as exc:
-        lines = exc.message.splitlines()
-        decode = next((line for line in lines if any(w in line for w in DECODE_ERRORS)), None)
-        if decode is None:
-            raise
-        raise UserError(
-            f"An image could not be decoded while {doing} ({decode.strip()}); "
-            f"remove or replace that file."
-        ) from None
