@@ -15,7 +15,7 @@ from ftgui.args import OneLineParser
 from ftgui.command import EXIT_INTERRUPTED, EXIT_OK, add_run_and_model_arguments, run_command
 
 if TYPE_CHECKING:
-    from ftgui.core.analysis.evaluation import Evaluation
+    from ftgui.core.analysis.evaluation_files import Evaluation
 
 SPLITS = ("test", "validation")
 NAME_WIDTH = 12  # class names are cut to this in the confusion matrix's column labels
@@ -50,11 +50,8 @@ def evaluate_main(argv: list[str]) -> int:
 
 
 def _evaluate(run: str, model: str, split: str | None, stop: threading.Event) -> int:
-    from ftgui.core.analysis.evaluation import (
-        available_splits,
-        evaluate,
-        evaluation_files,
-    )
+    from ftgui.core.analysis.evaluation import available_splits, evaluate
+    from ftgui.core.analysis.evaluation_files import evaluation_files
     from ftgui.core.analysis.models import read_run_info, resolve_model
 
     info = read_run_info(run)

@@ -10,10 +10,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from ftgui.core.analysis.evaluation import (
-    MISSING,
-    evaluate,
-    evaluate_finished_run,
+from ftgui.core.analysis.evaluation import MISSING, evaluate, evaluate_finished_run
+from ftgui.core.analysis.evaluation_files import (
     evaluation_files,
     read_evaluation,
     stored_evaluations,
@@ -164,7 +162,7 @@ def test_read_evaluation_gives_back_what_evaluate_returned_without_tensorflow(
     assert returned == read_evaluation(run_dir, "final", "test")
     assert returned.accuracy == read_evaluation(cats[0], "final", "test").accuracy
     code = (
-        "import sys\nfrom ftgui.core.analysis.evaluation import read_evaluation\n"
+        "import sys\nfrom ftgui.core.analysis.evaluation_files import read_evaluation\n"
         f"e = read_evaluation({str(run_dir)!r}, 'final', 'test')\n"
         "print(len(e.images), e.confusion, 'tensorflow' in sys.modules, 'keras' in sys.modules)\n"
     )

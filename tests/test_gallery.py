@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QObject, QPoint, Qt, QTimer, Signal
 
-from ftgui.core.analysis.evaluation import ImageResult
+from ftgui.core.analysis.evaluation_files import ImageResult
 from ftgui.core.analysis.gradcam import GradCam, overlay
 from ftgui.gui import thumbnails
 from ftgui.gui.gallery import CELL, Gallery

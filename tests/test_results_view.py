@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from ftgui.core.analysis.evaluation import evaluate_finished_run, read_evaluation
+from ftgui.core.analysis.evaluation import evaluate_finished_run
+from ftgui.core.analysis.evaluation_files import read_evaluation
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training.runner import run
 from ftgui.gui.main_window import MainWindow

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from ftgui.gui.thumbnails import THUMBNAIL_SIZE, ThumbnailLoader
 
 if TYPE_CHECKING:
-    from ftgui.core.analysis.evaluation import ImageResult
+    from ftgui.core.analysis.evaluation_files import ImageResult
 
 ResultRole = Qt.ItemDataRole.UserRole + 1
 CELL = QSize(THUMBNAIL_SIZE + 24, THUMBNAIL_SIZE + 44)  # the grid

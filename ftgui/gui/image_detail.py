@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 from ftgui.core.analysis.gradcam import colormap, resize_heatmap
 
 if TYPE_CHECKING:
-    from ftgui.core.analysis.evaluation import ImageResult
+    from ftgui.core.analysis.evaluation_files import ImageResult
     from ftgui.core.analysis.gradcam import GradCam
 
 DISPLAY_MAX = 1024  # longest side the image is decoded to: keeps re-blending fast

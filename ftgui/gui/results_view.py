@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ftgui.core.analysis.evaluation import (
+from ftgui.core.analysis.evaluation import available_splits
+from ftgui.core.analysis.evaluation_files import (
     Evaluation,
     ImageResult,
-    available_splits,
     read_evaluation,
     stored_evaluations,
 )

@@ -14,12 +14,20 @@ import csv
 import json
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ftgui.core.analysis.evaluation_files import (
+    EVALUATION_DIR,
+    SPLIT_ORDER,
+    Evaluation,
+    ImageResult,
+    evaluation_files,
+    stored_evaluations,
+    write_evaluation,
+)
 from ftgui.core.analysis.models import (
-    FINAL,
     ModelChoice,
     RunInfo,
     class_probabilities,
@@ -31,54 +39,17 @@ from ftgui.core.data.dataset import Dataset, Split
 from ftgui.core.data.sample import resolve_dataset
 from ftgui.core.data.scan import REPORT_FILE, check_image
 from ftgui.core.errors import UserError
-from ftgui.core.files import write_failure, write_run_file
 from ftgui.core.training.tf_errors import tensorflow_errors
 
 if TYPE_CHECKING:
     import keras
     import numpy as np
 
-EVALUATION_DIR = "evaluation"
-SPLIT_ORDER = ("test", "validation")
-CSV_FIELDS = ("path", "label", "predicted", "confidence", "loss")
-PROBABILITY_PREFIX = "p:"
 MISSING = "file no longer exists"
 
 StatusLine = Callable[[str], None]
 Stop = Callable[[], bool]
 Verdict = Callable[[str], "str | None"]  # why a file cannot be used, or None
-
-
-@dataclass(frozen=True)
-class ImageResult:
-    """One image's scores; `label` and `predicted` index `Evaluation.classes`."""
-
-    path: str
-    label: int
-    predicted: int
-    confidence: float  # the predicted class's probability
-    loss: float
-    probabilities: tuple[float, ...]  # one per class, in class order (2-class sigmoid: (1-p, p))
-
-
-@dataclass
-class Evaluation:
-    """One model's scores on one split."""
-
-    model: str  # "final" or a best file's stem, e.g. "best_2_fine-tune"
-    split: str  # "test" or "validation"
-    classes: list[str]
-    accuracy: float
-    loss: float
-    confusion: list[list[int]]  # rows true class, columns predicted
-    per_class: dict[str, dict[str, float]]  # class -> precision, recall, f1, support
-    skipped: list[dict[str, str]]  # {"path", "reason"}: files that could not be read
-    images: list[ImageResult]
-
-    def in_cell(self, true: int, predicted: int) -> list[ImageResult]:
-        """The images of one confusion-matrix cell, hardest (highest loss) first."""
-        cell = [i for i in self.images if i.label == true and i.predicted == predicted]
-        return sorted(cell, key=lambda image: image.loss, reverse=True)
 
 
 @dataclass
@@ -88,12 +59,6 @@ class _Images:
     split: str
     usable: Split
     skipped: list[dict[str, str]]
-
-
-def evaluation_files(run_dir: str | Path, model: str, split: str) -> tuple[Path, Path]:
-    """The (csv, json) pair of one model on one split, under RUN/evaluation/."""
-    folder = Path(run_dir).expanduser() / EVALUATION_DIR
-    return folder / f"{model}-{split}.csv", folder / f"{model}-{split}.json"
 
 
 def available_splits(info: RunInfo) -> list[str]:
@@ -154,46 +119,6 @@ def evaluate_finished_run(
         status(f"Evaluation stopped; evaluate later with: python main.py evaluate {run_dir}")
     elif evaluations:
         status(_evaluated_summary(evaluations, run_dir))
-
-
-def read_evaluation(run_dir: str | Path, model: str, split: str) -> Evaluation:
-    """A stored evaluation, from its two files (no TensorFlow)."""
-    csv_path, json_path = evaluation_files(run_dir, model, split)
-    try:
-        summary = json.loads(json_path.read_text(encoding="utf-8"))
-        classes = [str(name) for name in summary["classes"]]
-        return Evaluation(
-            model,
-            split,
-            classes,
-            float(summary["accuracy"]),
-            float(summary["loss"]),
-            [[int(count) for count in row] for row in summary["confusion"]],
-            {str(k): dict(v) for k, v in summary["per_class"].items()},
-            [{"path": str(s["path"]), "reason": str(s["reason"])} for s in summary["skipped"]],
-            _read_csv(csv_path, classes),
-        )
-    except FileNotFoundError:
-        raise UserError(
-            f"{Path(run_dir)} holds no evaluation of {model} on the {split} split; evaluate it "
-            f"first (python main.py evaluate RUN --model {model} --split {split})."
-        ) from None
-    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-        raise UserError(
-            f"The stored evaluation {json_path.stem} in {Path(run_dir)} is damaged "
-            f"({' '.join(str(exc).split())[:80]}); evaluate the run again."
-        ) from None
-
-
-def stored_evaluations(run_dir: str | Path) -> list[tuple[str, str]]:
-    """The (model, split) pairs whose two files exist: final first, test before validation."""
-    folder = Path(run_dir).expanduser() / EVALUATION_DIR
-    pairs = []
-    for path in folder.glob("*.json") if folder.is_dir() else ():
-        model, _, split = path.stem.rpartition("-")
-        if model and split in SPLIT_ORDER and path.with_suffix(".csv").is_file():
-            pairs.append((model, split))
-    return sorted(pairs, key=lambda p: (p[0] != FINAL, p[0], SPLIT_ORDER.index(p[1])))
 
 
 # ---- choosing the images ----------------------------------------------------------------------
@@ -387,7 +312,7 @@ def _evaluate_images(
     if scores is None:
         return None
     evaluation = _evaluation(name, images, info.class_names, *scores)
-    _write(info.folder, evaluation)
+    write_evaluation(info.folder, evaluation)
     return evaluation
 
 
@@ -438,61 +363,6 @@ def _per_class(confusion: np.ndarray, classes: list[str]) -> dict[str, dict[str,
         f1 = 2 * precision * recall / both if both else 0.0
         table[name] = {"precision": precision, "recall": recall, "f1": f1, "support": int(support)}
     return table
-
-
-# ---- the two files --------------------------------------------------------------------------
-
-
-def _write(run_dir: Path, evaluation: Evaluation) -> None:
-    """Write the CSV, then the JSON (a pair counts as stored once its JSON exists)."""
-    csv_path, json_path = evaluation_files(run_dir, evaluation.model, evaluation.split)
-    try:
-        csv_path.parent.mkdir(exist_ok=True)
-    except OSError as exc:
-        raise UserError(write_failure(csv_path.parent, exc)) from None
-    write_run_file(csv_path, lambda path: _write_csv(path, evaluation))
-    summary = {k: v for k, v in asdict(evaluation).items() if k != "images"}
-    summary["images"] = len(evaluation.images)
-    text = json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
-    write_run_file(json_path, lambda path: path.write_text(text, encoding="utf-8"))
-
-
-def _write_csv(path: Path, evaluation: Evaluation) -> None:
-    classes = evaluation.classes
-    with path.open("w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow([*CSV_FIELDS, *(PROBABILITY_PREFIX + name for name in classes)])
-        for image in evaluation.images:
-            writer.writerow(
-                [
-                    image.path,
-                    classes[image.label],
-                    classes[image.predicted],
-                    repr(image.confidence),
-                    repr(image.loss),
-                    *(repr(p) for p in image.probabilities),
-                ]
-            )
-
-
-def _read_csv(path: Path, classes: list[str]) -> list[ImageResult]:
-    index = {name: k for k, name in enumerate(classes)}
-    expected = [*CSV_FIELDS, *(PROBABILITY_PREFIX + name for name in classes)]
-    with path.open(newline="", encoding="utf-8") as file:
-        reader = csv.reader(file)
-        if next(reader, None) != expected:
-            raise ValueError(f"{path.name} does not start with the header {','.join(expected)}")
-        return [
-            ImageResult(
-                row[0],
-                index[row[1]],
-                index[row[2]],
-                float(row[3]),
-                float(row[4]),
-                tuple(float(v) for v in row[5:]),
-            )
-            for row in reader
-        ]
 
 
 def _evaluated_summary(evaluations: list[Evaluation], run_dir: Path) -> str:
