@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ftgui.core.analysis.gradcam import colormap, resize_heatmap
+from ftgui.core.analysis.gradcam import blend, colormap, resize_heatmap
 
 if TYPE_CHECKING:
     from ftgui.core.analysis.evaluation_files import ImageResult
@@ -77,14 +77,6 @@ def array_to_image(array: np.ndarray) -> QImage:
     array = np.ascontiguousarray(array, dtype=np.uint8)
     height, width = array.shape[:2]
     return QImage(array.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
-
-
-def blend(rgb: np.ndarray, colours: np.ndarray, opacity: float) -> np.ndarray:
-    """`gradcam.overlay`'s blend, from float32 image and heatmap colours computed once: uint8."""
-    out = rgb * (1.0 - opacity)
-    out += colours * opacity
-    np.rint(out, out=out)
-    return np.clip(out, 0, 255, out=out).astype(np.uint8)
 
 
 def probability_rows(

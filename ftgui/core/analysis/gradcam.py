@@ -163,9 +163,19 @@ def overlay(image: np.ndarray, heatmap: np.ndarray, opacity: float = 0.45) -> np
         rgb = np.repeat(rgb[..., None], 3, axis=-1)
     rgb = rgb[..., :3].astype(np.float32)
     heat = resize_heatmap(np.asarray(heatmap, dtype=np.float32), rgb.shape[:2])
+    return blend(rgb, colormap(heat).astype(np.float32), opacity)
+
+
+def blend(rgb: np.ndarray, colours: np.ndarray, opacity: float) -> np.ndarray:
+    """float32 image and heatmap colours (same shape) mixed at `opacity`: uint8.
+
+    The window colours a heatmap once and calls this alone as its opacity slider moves.
+    """
     alpha = float(np.clip(opacity, 0.0, 1.0))
-    blended = rgb * (1.0 - alpha) + colormap(heat).astype(np.float32) * alpha
-    return np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+    out = rgb * (1.0 - alpha)
+    out += colours * alpha
+    np.rint(out, out=out)
+    return np.clip(out, 0, 255, out=out).astype(np.uint8)
 
 
 def save_png(image: np.ndarray, path: str | Path) -> None:
