@@ -112,7 +112,7 @@ def load_model(info: RunInfo, choice: ModelChoice) -> keras.Model:
         config.image_size,
         "none",
         config.dropout,
-        config.augment,
+        config.augmenting,
         config.seed,
     )
     try:

@@ -214,7 +214,7 @@ def recipe_script(info: RunInfo, name: str = "recipe.py") -> str:
         seed=config.seed,
         weights=repr(weights),
         dropout=config.dropout,
-        augment=config.augment,
+        augment=config.augmenting,
         phases=_phases_literal(phases),
     )
     return header + BODY.format(pixel_scale=PIXEL_SCALE, head_units=HEAD_UNITS)

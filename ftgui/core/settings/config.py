@@ -89,6 +89,7 @@ class RunConfig:
     image_size: int = RUN["image_size"].default
     batch_size: int = RUN["batch_size"].default
     augment: bool = RUN["augment"].default
+    augment_copies: int = RUN["augment_copies"].default
     validation_split: float = RUN["validation_split"].default
     seed: int = RUN["seed"].default
     dropout: float = RUN["dropout"].default
@@ -101,6 +102,11 @@ class RunConfig:
     mixed_precision: bool | None = RUN["mixed_precision"].default
     xla: bool | None = RUN["xla"].default
     distribute: str = RUN["distribute"].default
+
+    @property
+    def augmenting(self) -> bool:
+        """Whether training images are augmented: Augment on, or augmented copies asked for."""
+        return self.augment or self.augment_copies > 0
 
     def validate(self) -> None:
         """Raise a UserError naming the first setting that is out of range."""

@@ -180,6 +180,21 @@ RUN_SETTINGS: tuple[Setting, ...] = (
         title="Augment (rotation, shifts, shear, zoom, flips)",
     ),
     Setting(
+        "augment_copies",
+        int,
+        0,
+        "augmented copies",
+        "with augmentation: compute K randomly augmented versions of each training image "
+        "through the frozen layers once, and let each epoch use one of them (a different one "
+        "each epoch) instead of augmenting every epoch anew; 0 augments every epoch (slower, "
+        "never repeats an augmentation)",
+        low=0,
+        high=64,
+        flag="--augment-copies",
+        metavar="K",
+        title="Copies",
+    ),
+    Setting(
         "validation_split",
         float,
         0.2,

@@ -169,7 +169,7 @@ class PhaseRunner:
                 config.image_size,
                 weights,
                 config.dropout,
-                config.augment,
+                config.augmenting,
                 config.seed,
             )
             if from_saved_model:
@@ -203,7 +203,7 @@ class PhaseRunner:
         self.images = _ImageData(dataset, train, validation, binary, order)
         self.cache = FeatureCache(
             config.phases,
-            config.cache_features and not config.augment,
+            config.cache_features and not config.augmenting,
             config.image_size,
             config.batch_size,
             config.cache_budget_mb,
