@@ -110,3 +110,76 @@ def test_nothing_is_cached_when_augmenting(book_dataset, tmp_path):
     run(config, lambda e: statuses.append(e.text) if isinstance(e, Status) else None)
     assert not [s for s in statuses if "computed once" in s]
     assert len(read_history(tmp_path / "aug")) == 2
+
+
+def test_each_run_epoch_reads_its_own_augmented_copy():
+    import numpy as np
+
+    from ftgui.core.data.pipeline import EpochOrder
+    from ftgui.core.training.feature_cache import cached_dataset
+
+    copies = np.stack([np.full((6, 2, 2, 1), copy, np.float32) for copy in range(3)])
+    copies[:, :, 0, 0, 0] = np.arange(6)  # which image
+    order = EpochOrder(6, seed=4)
+    data = cached_dataset(copies, [0, 1, 0, 1, 0, 1], 6, binary=True, order=order)
+    for epoch, copy in ((0, 0), (1, 1), (2, 2), (3, 0), (7, 1)):
+        order.set_epoch(epoch)
+        (x, y), = list(data)
+        assert set(np.unique(x[:, 1, 1, 0])) == {copy}
+        images = x[:, 0, 0, 0].numpy().astype(int)
+        assert sorted(images) == list(range(6))
+        assert y.numpy().ravel().tolist() == [i % 2 for i in images]
+
+
+def test_augmented_copies_differ_and_validation_is_never_augmented(book_dataset, tmp_path):
+    import numpy as np
+
+    from ftgui.core.data.dataset import find_dataset
+    from ftgui.core.data.pipeline import make_dataset
+    from ftgui.core.model.build import build_model
+    from ftgui.core.training.feature_cache import FeatureCache
+
+    dataset = find_dataset(book_dataset)
+    model = build_model(2, 32, "none", augment=True, seed=3)
+    images = (
+        make_dataset(dataset.train, 32, 64, True),
+        make_dataset(dataset.validation, 32, 64, True),
+        len(dataset.train),
+        len(dataset.validation),
+    )
+
+    def features(copies: int, seed: int = 3):
+        cache = FeatureCache(book_phases(), True, 32, 8, None, tmp_path, copies, seed)
+        return cache.features_for(0, model, images, lambda text: None, lambda: False)
+
+    plain, three, again = features(0), features(3), features(3)
+    assert plain.train.shape[:2] == (1, 24) and three.train.shape[:2] == (3, 24)
+    assert three.level == 18 and three.copies == 3  # phase 1 derives block5_pool per copy
+    np.testing.assert_array_equal(three.validation, plain.validation)
+    np.testing.assert_array_equal(three.train, again.train)  # keyed by seed and copy
+    for copy in range(3):
+        assert not np.allclose(three.train[copy], plain.train[0])
+    assert not np.allclose(three.train[0], three.train[1])
+    assert not np.allclose(features(3, seed=4).train, three.train)
+
+
+def test_a_run_with_augmented_copies_caches_them_and_says_their_size(book_dataset, tmp_path):
+    statuses = []
+    config = _config(book_dataset, tmp_path / "copies", augment=True, augment_copies=2)
+    run(config, lambda e: statuses.append(e.text) if isinstance(e, Status) else None)
+    described = [s for s in statuses if "computed once" in s]
+    assert described[0].startswith(
+        "block4_pool outputs of 2 augmented copies of 24 + 12 images computed once: "
+    )
+    assert len(read_history(tmp_path / "copies")) == 4
+
+
+def test_copies_without_the_cache_augment_every_epoch_and_say_so(book_dataset, tmp_path):
+    statuses = []
+    config = _config(
+        book_dataset, tmp_path / "nocache", augment_copies=2, cache_features=False
+    )
+    config.phases[0].epochs = config.phases[1].epochs = 1
+    run(config, lambda e: statuses.append(e.text) if isinstance(e, Status) else None)
+    assert any("need the frozen-layer cache" in s for s in statuses)
+    assert not [s for s in statuses if "computed once" in s]

@@ -43,8 +43,9 @@ def dataset(tmp_path_factory) -> Path:
     return make_book_dataset(root, classes=("cats", "dogs"), per_split=(12, 6, 6))
 
 
-def _config(data: Path, out: Path, cache: bool = True, augment: bool = False) -> RunConfig:
-    """2 + 2 epochs at 32 px with the book's dropout of 0.5 (and augmentation if asked)."""
+def _config(data: Path, out: Path, cache: bool = True, augment: str = "") -> RunConfig:
+    """2 + 2 epochs at 32 px with the book's dropout of 0.5; `augment`: "" (none), "online"
+    (every epoch anew) or "copies" (three augmented copies through the frozen layers)."""
     config = RunConfig(
         data_dir=str(data),
         out_dir=str(out),
@@ -54,14 +55,15 @@ def _config(data: Path, out: Path, cache: bool = True, augment: bool = False) ->
         seed=11,
         dropout=0.5,
         cache_features=cache,
-        augment=augment,
+        augment=bool(augment),
+        augment_copies=3 if augment == "copies" else 0,
     )
     for phase in config.phases:
         phase.epochs, phase.learning_rate = 2, 1e-3
     return config
 
 
-def _uninterrupted(dataset: Path, out: Path, augment: bool = False) -> Path:
+def _uninterrupted(dataset: Path, out: Path, augment: str = "") -> Path:
     """A whole run; a newer best epoch always waits for the phase's end."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(epoch_records, "BEST_SAVE_SPACING", 1e9)
@@ -76,7 +78,12 @@ def finished(dataset, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def finished_augmented(dataset, tmp_path_factory) -> Path:
-    return _uninterrupted(dataset, tmp_path_factory.mktemp("whole-aug") / "run", augment=True)
+    return _uninterrupted(dataset, tmp_path_factory.mktemp("whole-aug") / "run", "online")
+
+
+@pytest.fixture(scope="module")
+def finished_copies(dataset, tmp_path_factory) -> Path:
+    return _uninterrupted(dataset, tmp_path_factory.mktemp("whole-copies") / "run", "copies")
 
 
 def _stop_after(phase: int, epoch: int, stop: threading.Event):
@@ -96,19 +103,27 @@ def _same_history(a: list[dict], b: list[dict]) -> None:
 
 @pytest.mark.parametrize(
     ("stop_at", "cache", "augment"),
-    [((0, 0), False, False), ((0, 1), True, False), ((1, 0), True, False), ((0, 1), False, True)],
+    [
+        ((0, 0), False, ""),
+        ((0, 1), True, ""),
+        ((1, 0), True, ""),
+        ((0, 1), False, "online"),
+        ((1, 0), True, "copies"),
+    ],
     ids=[
         "mid-classifier-phase",
         "first-epoch-of-fine-tuning-before-its-checkpoint",
         "mid-fine-tuning-from-cached-features",
         "first-epoch-of-fine-tuning-with-augmentation",
+        "mid-fine-tuning-on-augmented-copies",
     ],
 )
 def test_a_stopped_run_resumes_to_the_numbers_of_an_uninterrupted_one(
     dataset, tmp_path, request, stop_at, cache, augment
 ):
     """Dropout 0.5 (and augmentation) draw the same masks after a resume as without one."""
-    finished = request.getfixturevalue("finished_augmented" if augment else "finished")
+    fixture = {"": "finished", "online": "finished_augmented", "copies": "finished_copies"}
+    finished = request.getfixturevalue(fixture[augment])
     out = tmp_path / "run"
     stop = threading.Event()
     ended = run(_config(dataset, out, cache, augment), _stop_after(*stop_at, stop), stop)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 NOTOP_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 BASE_NAME = "vgg16"
 PREPROCESS_NAME = "vgg16_preprocess"
+AUGMENTATION_NAME = "augmentation"
 HEAD_LAYER_NAMES = ("flatten", "dense", "dropout", "predictions")  # the head, bottom to top
 PIXEL_SCALE = 64.0  # ~ the std of VGG16-preprocessed pixels
 
@@ -134,7 +135,7 @@ def augmentation_layers(seed: int) -> keras.Sequential:
             keras.layers.RandomZoom(0.2, fill_mode="nearest", seed=seed + 3),
             keras.layers.RandomFlip("horizontal", seed=seed + 4),
         ],
-        name="augmentation",
+        name=AUGMENTATION_NAME,
     )
 
 

@@ -6,6 +6,10 @@ the same every epoch: compute them once, then train a "tail" model — the remai
 the head, sharing the full model's layer objects — on those outputs. Phases in a row share one
 root cache at the lowest frozen level they have in common (block4_pool for the book's recipe);
 a phase that freezes more derives its features from that root once.
+
+With augmented copies (`--augment-copies K`), the training images go through the frozen layers
+K times, each time randomly augmented, and run epoch e trains on copy e mod K; the validation
+images are never augmented.
 """
 
 from __future__ import annotations
@@ -39,6 +43,11 @@ def frozen_prefix(trainable_layers: Sequence[str]) -> int:
     trainable = set(trainable_layers)
     names = layer_names()
     return next((i for i, name in enumerate(names) if name in trainable), len(names))
+
+
+def copy_for_epoch(run_epoch: int, copies: int) -> int:
+    """Which augmented copy of the training features run epoch `run_epoch` trains on."""
+    return run_epoch % copies
 
 
 def frozen_prefixes(phases: Sequence[PhaseConfig], enabled: bool) -> list[int]:
@@ -101,21 +110,33 @@ def human_bytes(n: float) -> str:
 
 @dataclass
 class FeatureSet:
-    """Outputs of the first `level` conv-base layers for the train and validation images."""
+    """Outputs of the first `level` conv-base layers for the train and validation images.
+
+    `train` has a leading copies axis: (copies, images, …); one copy unless augmenting."""
 
     level: int
     train: np.ndarray  # in RAM, or a memory-mapped .npy file
     validation: np.ndarray
     on_disk: Path | None
+    augmented: bool = False
 
     @property
     def nbytes(self) -> int:
         return self.train.nbytes + self.validation.nbytes
 
+    @property
+    def copies(self) -> int:
+        return len(self.train)
+
     def describe(self) -> str:
         name = layer_names()[self.level - 1]
         where = f"on disk in {self.on_disk}" if self.on_disk else "in RAM"
-        images = f"{len(self.train):,} + {len(self.validation):,} images"
+        train = f"{self.train.shape[1]:,}"
+        if self.copies > 1:
+            train = f"{self.copies} augmented copies of {train}"
+        elif self.copies == 1 and self.augmented:
+            train = f"an augmented copy of {train}"
+        images = f"{train} + {len(self.validation):,} images"
         return f"{name} outputs of {images} computed once: {human_bytes(self.nbytes)} {where}"
 
 
@@ -170,11 +191,15 @@ def compute_features(
     out: np.ndarray,
     should_stop: Callable[[], bool],
     progress: Callable[[int], None],
+    transform: Callable[[Any], Any] | None = None,
 ) -> bool:
-    """Fill `out` with `fn` applied to every batch; False when stopped part-way."""
+    """Fill `out` with `fn` applied to every batch (after `transform`, e.g. augmentation);
+    False when stopped part-way."""
     row = 0
     for batch in batches:
         x = batch[0] if isinstance(batch, tuple) else batch
+        if transform is not None:
+            x = transform(x)
         values = fn.predict_on_batch(x)  # a traced function, unlike an eager call
         out[row : row + len(values)] = values
         row += len(values)
@@ -197,7 +222,10 @@ def cached_dataset(
     binary: bool,
     order: EpochOrder | None = None,
 ) -> tf.data.Dataset:
-    """Batches of (features, labels) in `order`, as `pipeline.make_dataset` batches the images."""
+    """Batches of (features, labels) in `order`, as `pipeline.make_dataset` batches the images.
+
+    With `order`, `features` has a leading copies axis and each batch reads the copy of the
+    order's current run epoch (`copy_for_epoch`); without, `features` is (images, …)."""
     import tensorflow as tf
 
     targets = (
@@ -205,22 +233,52 @@ def cached_dataset(
         if binary
         else np.asarray(labels, dtype=np.int32)
     )
+    copies = features if order is not None else features[np.newaxis]
     indices = order.dataset if order is not None else tf.data.Dataset.range(len(features))
 
-    def gather(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return np.asarray(features[batch], dtype=np.float32), targets[batch]
+    def gather(batch: np.ndarray, epoch: np.int64) -> tuple[np.ndarray, np.ndarray]:
+        copy = copies[copy_for_epoch(int(epoch), len(copies))]
+        return np.asarray(copy[batch], dtype=np.float32), targets[batch]
 
     def load(batch: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        x, y = tf.numpy_function(gather, [batch], (tf.float32, tf.as_dtype(targets.dtype)))
-        x.set_shape((None, *features.shape[1:]))
+        epoch = order.epoch.read_value() if order is not None else tf.constant(0, tf.int64)
+        x, y = tf.numpy_function(
+            gather, [batch, epoch], (tf.float32, tf.as_dtype(targets.dtype))
+        )
+        x.set_shape((None, *copies.shape[2:]))
         y.set_shape((None, *targets.shape[1:]))
         return x, y
 
     return indices.batch(batch_size).map(load).prefetch(tf.data.AUTOTUNE)
 
 
+def copy_augmenter(model: keras.Model, seed: int) -> Callable[[int], Callable[[Any], Any]]:
+    """Per augmented copy: key the model's augmentation layers by (seed, copy), and return the
+    traced function that augments a batch of pixels (the same each time for a copy)."""
+    import tensorflow as tf
+
+    from ftgui.core.model.build import AUGMENTATION_NAME, reseed_random_layers
+
+    layer = model.get_layer(AUGMENTATION_NAME)
+    augment = tf.function(lambda x: layer(x, training=True))
+
+    def for_copy(copy: int) -> Callable[[Any], Any]:
+        reseed_random_layers(layer, seed, copy)
+        return augment
+
+    return for_copy
+
+
+# The images of a feature computation: (per copy, its train batches; validation batches;
+# train count; validation count).
+Sources = tuple[Callable[[int], Any], Any, int, int]
+
+
 class FeatureCache:
-    """Holds the root and per-phase feature sets of one run, within a RAM budget."""
+    """Holds the root and per-phase feature sets of one run, within a RAM budget.
+
+    With `augment_copies` K > 0 the root's training features are K augmented copies, keyed by
+    `seed` (the model must have its augmentation layers)."""
 
     def __init__(
         self,
@@ -230,6 +288,8 @@ class FeatureCache:
         batch_size: int,
         budget_mb: int | None,
         folder: Path,
+        augment_copies: int = 0,
+        seed: int = 0,
     ) -> None:
         self.prefixes = frozen_prefixes(phases, enabled)
         self.levels = root_levels(self.prefixes)
@@ -238,6 +298,8 @@ class FeatureCache:
         self.batch_size = batch_size
         self.budget = memory_budget_bytes(budget_mb)
         self.folder = folder
+        self.augment_copies = augment_copies
+        self.seed = seed
         self.root: FeatureSet | None = None
         self.derived: FeatureSet | None = None
 
@@ -257,7 +319,13 @@ class FeatureCache:
             self._drop("root")
             level = self.levels[index]
             fn = prefix_model(model, self.image_size, 0, level)
-            self.root = self._compute(fn, level, images, report, should_stop, "root")
+            train, validation, n_train, n_val = images
+            augmenter = copy_augmenter(model, self.seed) if self.augment_copies else None
+            copies = max(self.augment_copies, 1)
+            sources = (lambda _: train, validation, n_train, n_val)
+            self.root = self._compute(
+                fn, level, sources, copies, report, should_stop, "root", augmenter
+            )
             if self.root is None:
                 return None
             report(self.root.describe())
@@ -267,13 +335,15 @@ class FeatureCache:
             return self.root
         fn = prefix_model(model, self.image_size, self.root.level, prefix)
         root = self.root
-        sources = (
-            feature_batches(root.train, EXTRACT_BATCH),
+        derived_sources = (
+            lambda copy: feature_batches(root.train[copy], EXTRACT_BATCH),
             feature_batches(root.validation, EXTRACT_BATCH),
-            len(root.train),
+            root.train.shape[1],
             len(root.validation),
         )
-        self.derived = self._compute(fn, prefix, sources, report, should_stop, "derived")
+        self.derived = self._compute(
+            fn, prefix, derived_sources, root.copies, report, should_stop, "derived"
+        )
         if self.derived is not None:
             report(self.derived.describe())
         return self.derived
@@ -282,10 +352,12 @@ class FeatureCache:
         self,
         fn: keras.Model,
         level: int,
-        sources: tuple[Any, Any, int, int],
+        sources: Sources,
+        copies: int,
         report: Callable[[str], None],
         should_stop: Callable[[], bool],
         name: str,
+        augmenter: Callable[[int], Callable[[Any], Any]] | None = None,
     ) -> FeatureSet | None:
         train_batches, val_batches, n_train, n_val = sources
         shape = level_shape(self.image_size, level)
@@ -294,16 +366,26 @@ class FeatureCache:
             for s in (self.root, self.derived)
             if s is not None and s.on_disk is None
         )
-        train = allocate((n_train, *shape), self.budget, used, self.folder, f"{name}_train")
+        train = allocate((copies, n_train, *shape), self.budget, used, self.folder, f"{name}_train")
         used += train.nbytes if not isinstance(train, np.memmap) else 0
         validation = allocate((n_val, *shape), self.budget, used, self.folder, f"{name}_val")
         label = layer_names()[level - 1]
-        total = n_train + n_val
+        total = copies * n_train + n_val
         progress = quarterly(report, f"Computing {label} outputs once (images)")
 
-        for batches, out, offset in ((train_batches, train, 0), (val_batches, validation, n_train)):
+        for copy in range(copies + 1):  # the training copies, then the validation images
+            if copy < copies:
+                batches, out, offset = train_batches(copy), train[copy], copy * n_train
+                transform = augmenter(copy) if augmenter else None  # reseeds for this copy
+            else:
+                batches, out, offset, transform = val_batches, validation, copies * n_train, None
             done = compute_features(
-                fn, batches, out, should_stop, lambda n, o=offset: progress(n + o, total)
+                fn,
+                batches,
+                out,
+                should_stop,
+                lambda n, o=offset: progress(n + o, total),
+                transform,
             )
             if not done:
                 return None
@@ -312,7 +394,8 @@ class FeatureCache:
             if isinstance(train, np.memmap) or isinstance(validation, np.memmap)
             else None
         )
-        return FeatureSet(level, train, validation, disk)
+        augmented = bool(self.augment_copies)
+        return FeatureSet(level, train, validation, disk, augmented)
 
     def _drop(self, which: str) -> None:
         features = getattr(self, which)

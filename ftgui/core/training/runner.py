@@ -201,13 +201,18 @@ class PhaseRunner:
         from ftgui.core.training.feature_cache import FeatureCache
 
         self.images = _ImageData(dataset, train, validation, binary, order)
+        copies = config.augment_copies if config.cache_features else 0
+        if config.augment_copies and not copies:
+            listener(Status(_NO_COPIES))
         self.cache = FeatureCache(
             config.phases,
-            config.cache_features and not config.augmenting,
+            config.cache_features and (copies > 0 or not config.augmenting),
             config.image_size,
             config.batch_size,
             config.cache_budget_mb,
             folder.path / "cache",
+            copies,
+            config.seed,
         )
         stopped = False
         try:
@@ -391,6 +396,11 @@ def run(
 ) -> RunEnded:
     """Run every phase of `config`, or continue it with `resume` (see PhaseRunner.run)."""
     return PhaseRunner(config, listener, stop, resume, evaluator).run()
+
+
+_NO_COPIES = (
+    "Augmented copies need the frozen-layer cache, which is off; augmenting every epoch instead."
+)
 
 
 def _building_message(weights: str) -> str:
