@@ -20,9 +20,16 @@ from ftgui.core.data.kaggle import import_dogs_vs_cats
 from ftgui.core.errors import UserError
 from ftgui.core.paths import runs_dir
 from ftgui.core.settings.config import RunConfig
-from ftgui.core.training.events import Event, history_events
+from ftgui.core.training.events import EpochEnded, Event, PhaseStarted, RunEnded, history_events
 from ftgui.core.training.resume import load_run_config, plan_resume
-from ftgui.core.training.run_folder import CONFIG_FILE, RunFolder, read_history
+from ftgui.core.training.run_folder import (
+    CONFIG_FILE,
+    MODEL_FILE,
+    TEST_METRICS_FILE,
+    RunFolder,
+    read_history,
+)
+from ftgui.core.training.run_summary import RunSummary, summarize
 from ftgui.gui.curves import CurvesWidget
 from ftgui.gui.setting_widgets import window_words
 from ftgui.gui.settings_panel import last_folder, remember_folder
@@ -32,8 +39,9 @@ MAX_RECENT = 8
 SHOW_PROGRESS_AFTER_MS = 500
 
 
-def read_run(folder: str) -> tuple[RunConfig | None, list[Event]]:
-    """A run folder's settings (None when it has no config.json) and its history as events."""
+def read_run(folder: str) -> tuple[RunConfig | None, list[Event], RunSummary]:
+    """A run folder's settings (None when it has no config.json), its history as events, and
+    its summary as the window shows it after a run."""
     try:
         rows = read_history(folder)
         config_path = Path(folder) / CONFIG_FILE
@@ -41,7 +49,33 @@ def read_run(folder: str) -> tuple[RunConfig | None, list[Event]]:
     except (OSError, ValueError, KeyError) as exc:
         raise UserError(f"{folder} has an unreadable history.csv ({exc}).") from None
     planned = [p.epochs for p in config.phases] if config else []
-    return config, history_events(rows, planned)
+    events = history_events(rows, planned)
+    return config, events, folder_summary(folder, events, planned)
+
+
+def folder_summary(folder: str, events: list[Event], planned: list[int]) -> RunSummary:
+    """The summary of a run read back from its folder: a run with fewer epochs than `planned`
+    (stopped, killed or still going) counts as stopped; test metrics when the file is there."""
+    epochs = [e for e in events if isinstance(e, EpochEnded)]
+    names = {e.phase: e.name for e in events if isinstance(e, PhaseStarted)}
+    done = [sum(1 for e in epochs if e.phase == phase) for phase in range(len(planned))]
+    model = Path(folder) / MODEL_FILE
+    ended = RunEnded(
+        folder,
+        done != planned,
+        read_test_metrics(folder),
+        str(model) if model.exists() else None,
+    )
+    return summarize(ended, epochs, names)
+
+
+def read_test_metrics(folder: str) -> dict[str, float] | None:
+    """test_metrics.json as numbers; None when the run has none (or it cannot be read)."""
+    try:
+        found = json.loads((Path(folder) / TEST_METRICS_FILE).read_text(encoding="utf-8"))
+        return {str(k): float(v) for k, v in found.items()}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None
 
 
 def with_suffix(path: str, suffix: str) -> str:
@@ -71,7 +105,7 @@ class FileActions(QObject):
     """Owns the File menu's actions; `config_source()` gives the configuration the editors show."""
 
     config_opened = Signal(object)  # RunConfig
-    run_opened = Signal(str, object, object)  # folder, RunConfig | None, events
+    run_opened = Signal(str, object, object, object)  # folder, RunConfig | None, events, summary
     resume_ready = Signal(str, object)  # folder, RunConfig
     dataset_imported = Signal(str)
     errored = Signal(object, object)
@@ -203,10 +237,12 @@ class FileActions(QObject):
         self._run_done = lambda found: self._run_read(folder, *found)
         self.run_task.start(lambda state: read_run(folder))
 
-    def _run_read(self, folder: str, config: RunConfig | None, events: list[Event]) -> None:
+    def _run_read(
+        self, folder: str, config: RunConfig | None, events: list[Event], summary: RunSummary
+    ) -> None:
         if config is not None:
             config.out_dir = None  # a new run from these settings goes to a new folder
-        self.run_opened.emit(folder, config, events)
+        self.run_opened.emit(folder, config, events, summary)
         self.remember(folder)
 
     def resume_run_dialog(self) -> None:

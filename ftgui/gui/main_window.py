@@ -18,6 +18,7 @@ from ftgui.core.errors import UserError
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.settings.layer_plan import LayerPlan
 from ftgui.core.training.events import PhaseStarted, RunEnded, RunStarted
+from ftgui.core.training.run_summary import RunSummary
 from ftgui.gui.analysis_client import AnalysisClient
 from ftgui.gui.curves import CURVE_EVENTS
 from ftgui.gui.dataset_report import DatasetReportNotice
@@ -123,9 +124,11 @@ class MainWindow(QMainWindow):
         runs.stopping.connect(self.progress.show_stopping)
         runs.stopping.connect(lambda: self.stop_button.setEnabled(False))
         runs.running_changed.connect(self._set_running)
+        runs.running_changed.connect(self.status.set_running)
         runs.idle.connect(self._run_gone)
         runs.preload_failed.connect(self.status.show_loading_failed)
-        runs.errored.connect(self.show_error)
+        for failed in (self.progress.show_failed, self.status.show_failed, self.show_error):
+            runs.errored.connect(failed)
 
         files.config_opened.connect(self.load_config)
         files.run_opened.connect(self._show_run)
@@ -221,14 +224,18 @@ class MainWindow(QMainWindow):
         self.progress.begin()
         self.runs.start(config, resume)
 
-    def _show_run(self, folder: str, config: RunConfig | None, events: list) -> None:
-        """Draw a finished (or stopped) run's history and show its settings."""
+    def _show_run(
+        self, folder: str, config: RunConfig | None, events: list, summary: RunSummary
+    ) -> None:
+        """Draw a finished (or stopped) run's history, its summary, and show its settings."""
         if self.runs.is_running():
             return
         if config is not None:
             self.load_config(config)
         self.curves.show_events(events, folder)
+        self.progress.show_opened(summary)
         self.status.show_opened_run(folder)
+        self.summary.show_summary(summary)
         self._analyse(folder)
 
     def _run_ended(self, event: RunEnded) -> None:

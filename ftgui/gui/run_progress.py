@@ -1,4 +1,8 @@
-"""The progress bar of a run: phase, epoch and batch counts with an estimate of the time left."""
+"""The progress bar of a run: phase, epoch and batch counts with an estimate of the time left.
+
+Its one line always says what holds now: a run's position, its end, why it failed, or the run
+folder that was opened; never a status left over from an earlier step or run.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QProgressBar, QWidget
 
 from ftgui.core.training.events import (
@@ -19,10 +23,13 @@ from ftgui.core.training.events import (
     RunStarted,
     Status,
 )
+from ftgui.core.training.run_summary import RunSummary
+from ftgui.gui.setting_widgets import window_words
 
 PROGRESS_EVENTS = (Status, RunStarted, PhaseStarted, BatchEnded, EpochEnded, PhaseEnded, RunEnded)
 STOPPED_TEXT = "Stopped: every finished epoch is kept (File → Resume run… continues it)"
 REFRESH_MS = 1000  # the ETA counts down between batches
+TEXT_MARGIN = 6  # pixels kept free at each end of the bar's text
 
 
 def clock_text(seconds: int) -> str:
@@ -116,6 +123,7 @@ class RemainingTime:
 class RunProgress(QProgressBar):
     """Counts the run's batches across phases; `handle` takes the run's events in order.
 
+    The text is one line elided to the bar's width (`format()` and the tooltip hold it whole).
     `clock` (seconds, monotonic) is injectable so tests can script a run's timing.
     """
 
@@ -128,6 +136,7 @@ class RunProgress(QProgressBar):
         self.setRange(0, 1)
         self.setValue(0)  # a bar with no value shows no text
         self.setFormat("Ready")
+        self.active = False  # a run was handed over and has not ended or failed yet
         self._plan: list[tuple[int, int]] = []  # (epochs, steps) per phase
         self.remaining = RemainingTime([])
         self._position = ""  # "Phase 1/2 · epoch 1/3 · batch 4/10", shown with the ETA
@@ -136,21 +145,55 @@ class RunProgress(QProgressBar):
         self._refresh.setInterval(REFRESH_MS)
         self._refresh.timeout.connect(self._show_position)
 
+    def setFormat(self, text: str) -> None:
+        """Show `text` (never a %-template here), whole in the tooltip."""
+        super().setFormat(text)
+        self.setToolTip(text)
+        self.update()
+
+    def text(self) -> str:
+        """What the bar draws: its text elided to the width it has (also while busy)."""
+        return self.fontMetrics().elidedText(
+            self.format(), Qt.TextElideMode.ElideRight, self.text_width()
+        )
+
+    def text_width(self) -> int:
+        return max(self.contentsRect().width() - 2 * TEXT_MARGIN, 0)
+
     def begin(self) -> None:
         """A run was handed to the training process: busy until its first phase starts."""
+        self._stop_refreshing()
         self._plan, self._done, self._position = [], 0, ""
+        self.active = True
         self.setRange(0, 0)
+        self.setFormat("Starting the run…")
 
     def show_stopping(self) -> None:
         self._stop_refreshing()
         self.setFormat("Stopping at the end of this batch…")
 
+    def show_failed(self, reason: str, details: object = "") -> None:
+        """The run ended with an error: its sentence replaces whatever the run was doing."""
+        if self.active:
+            self._settle(f"Failed: {window_words(reason)}")
+
+    def show_opened(self, summary: RunSummary) -> None:
+        """A run folder was opened: its outcome replaces anything left from an earlier run."""
+        finished = not summary.stopped and not summary.lacks_a_model()
+        self._settle(f"Opened run: {summary.outcome()}", full=finished)
+
     def end(self) -> None:
-        """The training process has gone; a run that never started leaves the bar ready."""
+        """The training process has gone; a run that did not end or fail leaves the bar ready."""
+        if self.active:
+            self._settle("Ready")
+
+    def _settle(self, text: str, full: bool = False) -> None:
+        """No run in progress: a still bar (full or empty) with `text`."""
         self._stop_refreshing()
-        if self.maximum() == 0:
-            self.setRange(0, 1)
-            self.setFormat("Ready")
+        self.active = False
+        self.setRange(0, 1)
+        self.setValue(1 if full else 0)
+        self.setFormat(text)
 
     def handle(self, event: object) -> None:
         if isinstance(event, Status):
@@ -221,6 +264,9 @@ class RunProgress(QProgressBar):
 
     def _run_ended(self, event: RunEnded) -> None:
         self._stop_refreshing()
+        self.active = False
+        if self.maximum() == 0:  # ended before its first phase was laid out
+            self.setRange(0, 1)
         text = STOPPED_TEXT if event.stopped else "Finished"
         if not event.stopped:
             self.setValue(self.maximum())

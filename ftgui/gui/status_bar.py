@@ -1,34 +1,45 @@
-"""The status bar: what the run is doing, its folder, and the device TensorFlow trains on."""
+"""The status bar: what the run is doing, its folder, and the device TensorFlow trains on.
+
+The message says what holds now: a run's latest step while it runs, how it ended (or why it
+failed) afterwards, nothing once a new run starts or a run folder is opened.
+"""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from ftgui.core.model.device import CPU_ONLY
 from ftgui.core.model.doctor import gpu_diagnosis
 from ftgui.core.training.events import DeviceMemory, RunEnded, RunStarted, Status
 from ftgui.core.training.training_process import Ready
+from ftgui.gui.elided_label import ElidedLabel
+from ftgui.gui.setting_widgets import window_words
 from ftgui.gui.tasks import BackgroundTask
 
 STATUS_EVENTS = (Ready, Status, RunStarted, RunEnded, DeviceMemory)
 
 
 class RunStatusBar(QStatusBar):
-    """Status messages on the left; the run folder and the device as permanent labels."""
+    """The message on the left; the run folder and the device as permanent labels, each one
+    line elided to the room it gets (the whole text in its tooltip)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.folder_label = QLabel("")
+        self.message = ElidedLabel()
+        self.folder_label = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)
         self.device_label = QLabel("Loading TensorFlow…")
         self.gpu_label = QLabel("")  # why an NVIDIA GPU is not used, when one is there
         self.gpu_label.setStyleSheet("color: #c0392b;")
         self.gpu_label.hide()
+        self.addWidget(self.message, 1)
         self.addPermanentWidget(self.folder_label)
         self.memory_label = QLabel("")  # GPU memory in use while training on a GPU
         self.memory_label.hide()
         self.addPermanentWidget(self.gpu_label)
         self.addPermanentWidget(self.memory_label)
         self.addPermanentWidget(self.device_label)
+        self.running = False
         self._diagnosis = BackgroundTask(self)
         self._diagnosis.succeeded.connect(self._show_diagnosis)
 
@@ -38,7 +49,7 @@ class RunStatusBar(QStatusBar):
             if event.device == CPU_ONLY and not self.gpu_label.text():
                 self._diagnosis.start(lambda state: gpu_diagnosis(gpus_seen=0))
         elif isinstance(event, Status):
-            self.showMessage(event.text)
+            self.message.setText(event.text)
         elif isinstance(event, RunStarted):
             self.device_label.setText(event.device)
             self.folder_label.setText(f"Run folder: {event.run_dir}")
@@ -49,8 +60,22 @@ class RunStatusBar(QStatusBar):
             )
             self.memory_label.show()
         elif isinstance(event, RunEnded):
+            self.running = False
             state = "Stopped" if event.stopped else "Finished"
-            self.showMessage(f"{state}. Run folder: {event.run_dir}")
+            self.message.setText(f"{state}. Run folder: {event.run_dir}")
+
+    def set_running(self, running: bool) -> None:
+        """A run starts (nothing of the last one holds) or its process has gone."""
+        if running or self.running:  # a run that ended without RunEnded or a failure
+            self.message.setText("")
+        self.running = running
+        self.memory_label.hide()  # the process that held it is not the next one
+
+    def show_failed(self, reason: str, details: object = "") -> None:
+        """The run ended with an error: its sentence replaces the step that was going on."""
+        if self.running:
+            self.running = False
+            self.message.setText(f"Failed: {window_words(reason)}")
 
     def _show_diagnosis(self, sentence: str | None) -> None:
         """One short line (the whole sentence as its tooltip) when a driver is there but unused."""
@@ -63,4 +88,5 @@ class RunStatusBar(QStatusBar):
         self.device_label.setText("TensorFlow could not be loaded")
 
     def show_opened_run(self, folder: str) -> None:
+        self.message.setText("")
         self.folder_label.setText(f"Showing run: {folder}")
