@@ -6,12 +6,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QFileDialog,
     QGridLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -24,8 +22,9 @@ from ftgui.core.errors import UserError
 from ftgui.core.model.build import imagenet_cache_path
 from ftgui.core.paths import runs_dir
 from ftgui.core.settings.config import WEIGHT_CHOICES, RunConfig
-from ftgui.core.settings.fields import RUN, RUN_SETTINGS, SPEED, Setting
+from ftgui.core.settings.fields import RUN, RUN_SETTINGS, SPEED
 from ftgui.core.training.run_folder import RunFolder
+from ftgui.gui.setting_grid import COMPANIONS, add_fields, row_of, speed_fold
 from ftgui.gui.setting_widgets import (
     RangeDoubleSpinBox,
     RangeSpinBox,
@@ -99,6 +98,7 @@ class SettingsPanel(QGroupBox):
         self.validation_split = self.fields["validation_split"]
         self.seed = self.fields["seed"]
         self.augment = self.fields["augment"]
+        self.augment_copies = self.fields["augment_copies"]
         self.cache = self.fields["cache_features"]
         self.mixed_precision = self.fields["mixed_precision"]
         self.xla = self.fields["xla"]
@@ -117,7 +117,7 @@ class SettingsPanel(QGroupBox):
         grid.setVerticalSpacing(3)
         grid.addWidget(QLabel("Dataset"), 0, 0)
         grid.addLayout(
-            _row(
+            row_of(
                 self.data_edit, self._browse_button(self._browse_data, "data"), self.sample_button
             ),
             0,
@@ -128,7 +128,7 @@ class SettingsPanel(QGroupBox):
         grid.addWidget(self.data_reason, 1, 1, 1, 3)
         grid.addWidget(QLabel("Weights"), 2, 0)
         grid.addLayout(
-            _row(
+            row_of(
                 self.weights_combo,
                 self.weights_edit,
                 self._browse_button(self._browse_weights, "weights"),
@@ -139,18 +139,17 @@ class SettingsPanel(QGroupBox):
             3,
         )
         grid.addWidget(self.weights_reason, 3, 1, 1, 3)
-        row = self._add_fields(grid, 4, [s for s in self._plain if s.section != SPEED])
+        fields = [s for s in self._plain if s.section != SPEED]
+        row = add_fields(grid, 4, fields, self.fields, self.range_reason)
         grid.addWidget(QLabel("Run folder"), row, 0)
         grid.addLayout(
-            _row(self.out_edit, self._browse_button(self._browse_out, "out")), row, 1, 1, 3
+            row_of(self.out_edit, self._browse_button(self._browse_out, "out")), row, 1, 1, 3
         )
         grid.addWidget(self.out_reason, row + 1, 1, 1, 3)
-        grid.addWidget(QLabel("Speed"), row + 2, 0)
-        speed = [self._cell(s) for s in self._plain if s.section == SPEED]
-        for offset, start in enumerate(range(0, len(speed), 2)):
-            line = _row(*speed[start : start + 2])
-            line.addStretch(1)
-            grid.addLayout(line, row + 2 + offset, 1, 1, 3)
+        self.speed = speed_fold(self, [s for s in self._plain if s.section == SPEED], self.fields)
+        grid.addWidget(self.speed.button, row + 2, 0, Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(self.speed.summary, row + 2, 1, 1, 3)
+        grid.addWidget(self.speed.content, row + 2, 1, 1, 3)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
 
@@ -165,36 +164,15 @@ class SettingsPanel(QGroupBox):
                 widget.valueChanged.connect(lambda _: self.range_reason.show_ok(""))
                 widget.out_of_range.connect(self.range_reason.show_note)
         self.validation_split.valueChanged.connect(self._scan_timer.start)
+        for box in COMPANIONS:
+            self.fields[box].toggled.connect(self._companions_follow)
+        self._companions_follow()
 
-    def _add_fields(self, grid: QGridLayout, row: int, settings: list[Setting]) -> int:
-        """Lay out the settings' fields from `row`: values two per row (a check box fills an odd
-        row's right half), the range line, then check boxes; return the next free row."""
-        values = [s for s in settings if not isinstance(self.fields[s.name], QCheckBox)]
-        for index, setting in enumerate(values):
-            line, column = row + index // 2, 2 * (index % 2)
-            align = Qt.AlignmentFlag.AlignRight if column else Qt.AlignmentFlag(0)
-            grid.addWidget(QLabel(setting.window_title), line, column, align)
-            grid.addWidget(self.fields[setting.name], line, column + 1)
-        boxes = [self.fields[s.name] for s in settings if s not in values]
-        if len(values) % 2 and boxes:  # the free right half of the last row
-            grid.addWidget(boxes.pop(0), row + len(values) // 2, 2, 1, 2)
-        row += (len(values) + 1) // 2
-        grid.addWidget(self.range_reason, row, 1, 1, 3)
-        for offset, box in enumerate(boxes):
-            grid.addWidget(box, row + 1 + offset, 1, 1, 3)
-        return row + 1 + len(boxes)
-
-    def _cell(self, setting: Setting) -> QWidget:
-        """A speed field, with its title in front when the widget does not show it."""
-        widget = self.fields[setting.name]
-        if isinstance(widget, QCheckBox) or (setting.kind is bool and setting.optional):
-            return widget
-        cell = QWidget()
-        layout = QHBoxLayout(cell)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel(setting.window_title))
-        layout.addWidget(widget)
-        return cell
+    def _companions_follow(self) -> None:
+        """A companion field is used only while its check box is ticked (its value is kept)."""
+        for box, companion in COMPANIONS.items():
+            on = self.fields[box].isChecked() and self.fields[box].isEnabled()
+            self.fields[companion].setEnabled(on)
 
     # -- config <-> widgets ---------------------------------------------------------------
     def load(self, config: RunConfig) -> None:
@@ -215,6 +193,9 @@ class SettingsPanel(QGroupBox):
         self.weights_edit.setText(config.weights if key == "file" else "")
         for setting in self._plain:
             set_widget_value(self.fields[setting.name], getattr(config, setting.name))
+        for box, companion in COMPANIONS.items():
+            if getattr(config, companion) != RUN[companion].default:
+                self.fields[box].setChecked(True)
         self.out_edit.setText(config.out_dir or "")
         self.out_edit.setPlaceholderText(runs_placeholder())
         self._weights_changed()
@@ -228,6 +209,9 @@ class SettingsPanel(QGroupBox):
         config.weights = self.weights_edit.text().strip() if key == "file" else key
         for setting in self._plain:
             setattr(config, setting.name, widget_value(self.fields[setting.name], setting))
+        for box, companion in COMPANIONS.items():
+            if not self.fields[box].isChecked():  # shown greyed, kept for when it is ticked
+                setattr(config, companion, RUN[companion].default)
         config.out_dir = self.out_edit.text().strip() or None
 
     def problems(self) -> list[str]:
@@ -238,7 +222,9 @@ class SettingsPanel(QGroupBox):
     def set_running(self, running: bool) -> None:
         for child in self.findChildren(QWidget):
             child.setEnabled(not running)
+        self.speed.button.setEnabled(True)  # folding changes nothing a run uses
         if not running:
+            self._companions_follow()
             self._weights_changed()
             self.check_out()  # the run just written there: Start now says so before clearing
 
@@ -377,11 +363,3 @@ class SettingsPanel(QGroupBox):
         folder = QFileDialog.getExistingDirectory(self, "Run folder", start)
         if folder:
             self.out_edit.setText(folder)
-
-
-def _row(*widgets: QWidget) -> QHBoxLayout:
-    layout = QHBoxLayout()
-    layout.setSpacing(4)
-    for widget in widgets:
-        layout.addWidget(widget, 1 if isinstance(widget, QLineEdit) else 0)
-    return layout
