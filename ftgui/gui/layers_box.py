@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import QPoint, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGroupBox,
@@ -85,6 +85,11 @@ class LayersBox(QGroupBox):
         layout.addWidget(view)
         layout.addWidget(self.totals)
         layout.addLayout(buttons)
+
+    def sizeHint(self) -> QSize:
+        """Only the rows it cannot do without: the room left over comes through its stretch,
+        after the settings above it have all they ask for."""
+        return self.minimumSizeHint()
 
     def show_plan(self, plan: LayerPlan, title: str) -> None:
         """Show a phase's plan, scrolled so its lowest trainable layer is in view."""
