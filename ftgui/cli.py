@@ -26,6 +26,7 @@ from ftgui.core.training.events import (
     Status,
 )
 from ftgui.core.training.run_summary import SummaryCollector
+from ftgui.core.training.time_spent import table_lines
 
 
 def train_parser() -> OneLineParser:
@@ -38,14 +39,22 @@ def train_parser() -> OneLineParser:
     )
     add_run_arguments(parser)
     add_resume_argument(parser)
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="at the end, print where the run's wall time went: start-up, image check, "
+        "TensorFlow import, model build, frozen-layer outputs, each phase's training steps, "
+        "validation and checkpoints, model saves, test split, scoring",
+    )
     return parser
 
 
 class ProgressPrinter:
     """Prints events: one line per epoch, plus a live batch bar when `out` is a terminal."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, profile: bool = False) -> None:
         self.out = out
+        self.profile = profile
         self.live = out.isatty()
         self.phases: list[str] = []
         self.collector = SummaryCollector()
@@ -93,6 +102,10 @@ class ProgressPrinter:
         if event.model_path:
             self._line(f"Model saved: {event.model_path}")
         self._line(f"Run folder: {event.run_dir}")
+        if self.profile and event.time_spent:
+            self._line("Where the time went (wall clock):")
+            for line in table_lines(event.time_spent):
+                self._line(line)
 
     def _phase_label(self, index: int) -> str:
         return f"[{index + 1}/{len(self.phases)}]"
@@ -117,6 +130,7 @@ def train_main(argv: list[str]) -> int:
     """Entry point of `train`; returns the exit status."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = train_parser().parse_args(argv)
+    profile = vars(args).pop("profile")  # how to report, not a setting of the run
 
     def train(stop: threading.Event) -> int:
         from ftgui.core.analysis.evaluation import evaluate_finished_run
@@ -124,7 +138,8 @@ def train_main(argv: list[str]) -> int:
 
         resume = args.resume is not None
         config = resume_config_from_args(args) if resume else config_from_args(args)
-        ended = run(config, ProgressPrinter(sys.stdout), stop, resume, evaluate_finished_run)
+        printer = ProgressPrinter(sys.stdout, profile)
+        ended = run(config, printer, stop, resume, evaluate_finished_run)
         return EXIT_INTERRUPTED if ended.stopped else EXIT_OK
 
     stopping = "\nStopping at the end of this batch… (Ctrl+C again to abort)\n"

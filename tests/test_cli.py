@@ -146,7 +146,30 @@ def test_paths_with_spaces_and_non_ascii_names_work(tmp_path):
 
     data = make_book_dataset(tmp_path / "my photos ü", ("chats noirs", "chiens é"), (6, 3, 0))
     out = tmp_path / "runs ä" / "first run"
-    result = ftgui("train", "--data", str(data), *TINY_RUN, "--out", str(out))
+    result = ftgui("train", "--data", str(data), *TINY_RUN, "--out", str(out), "--profile")
     assert result.returncode == 0, result.stderr
     assert len(read_history(out)) == 3
     assert RunConfig.load(out / "config.json").data_dir == str(data)
+    _check_profile(result.stdout)
+
+
+def _check_profile(stdout: str) -> None:
+    """`--profile` prints every part of the run once, and the parts add up to the whole."""
+    table = stdout.split("Where the time went (wall clock):\n", 1)[1].splitlines()
+    seconds = {line.rsplit(None, 3)[0].strip(): float(line.split()[-3]) for line in table[:-1]}
+    for part in (
+        "start-up (Python, ftgui imports)",
+        "image check",
+        "TensorFlow import and devices",
+        "model build and weights",
+        "frozen-layer outputs (once)",
+        "Train classifier: training steps",
+        "Train classifier: validation",
+        "Fine-tune: checkpoints, history, best saves",
+        "model saves (model.keras, best models)",
+        "scoring the saved models (evaluation/)",
+    ):
+        assert seconds[part] > 0, part
+    whole = float(table[-1].split()[-2])
+    assert table[-1].split()[:2] == ["whole", "run"]
+    assert abs(whole - sum(seconds.values())) < 0.01 * len(seconds)

@@ -98,11 +98,19 @@ def test_the_runner_evaluates_every_model_on_every_split_and_keeps_the_final_wei
         assert np.array_equal(now, saved)
 
 
-def test_accuracy_and_loss_equal_keras_evaluate(cats, digits):
-    metrics = json.loads((cats[0] / "test_metrics.json").read_text())
-    stored = json.loads(evaluation_files(cats[0], "final", "test")[1].read_text())
-    assert abs(stored["accuracy"] - metrics["accuracy"]) < 1e-6
-    assert stored["loss"] == pytest.approx(metrics["loss"], rel=1e-5, abs=1e-6)
+def test_accuracy_and_loss_equal_keras_evaluate(cats, digits, final_model):
+    from ftgui.core.data.dataset import find_dataset
+    from ftgui.core.data.pipeline import make_dataset
+
+    run_dir, data = cats[0], cats[1]
+    test = make_dataset(find_dataset(data).test, 32, 8, binary=True)
+    final_model.compile(loss="binary_crossentropy", metrics=["accuracy"])
+    keras_metrics = final_model.evaluate(test, verbose=0, return_dict=True)
+    stored = json.loads(evaluation_files(run_dir, "final", "test")[1].read_text())
+    assert abs(stored["accuracy"] - keras_metrics["accuracy"]) < 1e-6
+    assert stored["loss"] == pytest.approx(keras_metrics["loss"], rel=1e-5, abs=1e-6)
+    metrics = json.loads((run_dir / "test_metrics.json").read_text())
+    assert metrics == pytest.approx({"loss": stored["loss"], "accuracy": stored["accuracy"]})
     last = read_history(digits)[-1]  # fit's validation pass ran on the final weights
     softmax = read_evaluation(digits, "final", "validation")
     assert abs(softmax.accuracy - float(last["val_accuracy"])) < 1e-6
@@ -272,3 +280,17 @@ def test_bad_input_is_one_line_and_exit_2(cats, digits, tmp_path):
         assert len(result.stderr.splitlines()) == 1, result.stderr
         assert "error:" in result.stderr and expected in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_scoring_through_the_shared_frozen_layers_equals_the_whole_model(cats, tmp_path):
+    """After a run, the frozen layers' outputs are computed once for all models."""
+    run_dir = _copy_run(cats[0], tmp_path / "run")
+    best = "best_1_train-classifier"
+    shutil.copy(cats[0] / f"{best}.keras", run_dir)
+    info = read_run_info(run_dir)
+    whole = evaluate(info, resolve_model(info, best), "test")  # one model: the whole network
+    shared = read_evaluation(cats[0], best, "test")  # the runner's, on shared block4_pool
+    assert [r.path for r in whole.images] == [r.path for r in shared.images]
+    for mine, theirs in zip(whole.images, shared.images, strict=True):
+        assert mine.probabilities == pytest.approx(theirs.probabilities, abs=1e-5)
+        assert mine.loss == pytest.approx(theirs.loss, rel=1e-4, abs=1e-5)

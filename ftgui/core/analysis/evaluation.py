@@ -28,6 +28,7 @@ from ftgui.core.analysis.evaluation_files import (
     write_evaluation,
 )
 from ftgui.core.analysis.models import (
+    FINAL,
     ModelChoice,
     RunInfo,
     class_probabilities,
@@ -39,6 +40,7 @@ from ftgui.core.data.dataset import Dataset, Split
 from ftgui.core.data.sample import resolve_dataset
 from ftgui.core.data.scan import REPORT_FILE, check_image
 from ftgui.core.errors import UserError
+from ftgui.core.settings.config import RunConfig
 from ftgui.core.training.tf_errors import tensorflow_errors
 
 if TYPE_CHECKING:
@@ -102,8 +104,10 @@ def evaluate_run(
 
 def evaluate_finished_run(
     run_dir: Path, model: keras.Model, status: StatusLine, stop: Stop
-) -> None:
-    """The runner's evaluator: score the run's models with the model still in memory.
+) -> dict[str, float] | None:
+    """The runner's evaluator: score the run's models with the model still in memory; return
+    the final model's test metrics (`test_metrics.json`), None without a test split or when
+    stopped before them.
 
     `model` holds the final weights; each best file's weights are loaded into it in turn and
     the final weights are put back at the end. Files the image check skipped are listed as
@@ -119,6 +123,14 @@ def evaluate_finished_run(
         status(f"Evaluation stopped; evaluate later with: python main.py evaluate {run_dir}")
     elif evaluations:
         status(_evaluated_summary(evaluations, run_dir))
+    return next(
+        (
+            {"loss": e.loss, "accuracy": e.accuracy}
+            for e in evaluations
+            if (e.model, e.split) == (FINAL, "test")
+        ),
+        None,
+    )
 
 
 # ---- choosing the images ----------------------------------------------------------------------
@@ -230,37 +242,88 @@ def _load(info: RunInfo, choice: ModelChoice) -> keras.Model:
 
 
 class _Scorer:
-    """Probabilities and Keras's per-image loss for batches of one model, traced once."""
+    """Probabilities and Keras's per-image loss for batches of one model, traced once.
 
-    def __init__(self, model: keras.Model, binary: bool) -> None:
+    With a `shared_level` > 0 (conv-base layers frozen in every phase, so equal in every saved
+    model of the run), each split's outputs of those layers are computed once and kept, and
+    each model runs only the layers above them — the same numbers, a fraction of the work.
+    """
+
+    def __init__(
+        self, model: keras.Model, binary: bool, image_size: int = 0, shared_level: int = 0
+    ) -> None:
         import keras
         import tensorflow as tf
 
         self.model, self.binary = model, binary
         losses = keras.losses
         loss = losses.binary_crossentropy if binary else losses.sparse_categorical_crossentropy
+        self.prefix = None
+        self.shared: dict[str, list[tuple[Any, Any]]] = {}  # split → [(features, labels)]
+        upper = model
+        if shared_level:
+            from ftgui.core.training.feature_cache import prefix_model, tail_model
+
+            prefix = prefix_model(model, image_size, 0, shared_level)
+            self.prefix = tf.function(lambda x: prefix(x, training=False), reduce_retracing=True)
+            upper = tail_model(model, image_size, shared_level)
 
         def step(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-            probabilities = model(x, training=False)  # the output op keeps its logits, so the
+            probabilities = upper(x, training=False)  # the output op keeps its logits, so the
             return probabilities, loss(y, probabilities)  # loss is computed as evaluate does
 
         self.step = tf.function(step, reduce_retracing=True)
 
+    def _batches(self, data: Any, key: str) -> Any:
+        """`data`'s batches as the step takes them: through the shared layers once per key."""
+        if self.prefix is None:
+            yield from data
+            return
+        if key in self.shared:
+            yield from self.shared[key]
+            return
+        from ftgui.core.training.feature_cache import memory_budget_bytes
+
+        room = memory_budget_bytes(None) - sum(
+            int(x.shape.num_elements()) * 4 for kept in self.shared.values() for x, _ in kept
+        )
+        kept: list[tuple[Any, Any]] | None = []
+        for x, y in data:
+            features = self.prefix(x)
+            room -= int(features.shape.num_elements()) * 4
+            kept = kept if kept is not None and room > 0 else None  # too big to keep: recompute
+            if kept is not None:
+                kept.append((features, y))
+            yield features, y
+        if kept is not None:  # every batch went through (a stop leaves the generator early)
+            self.shared[key] = kept
+
     def score(
-        self, data: Any, stop: Stop | None, what: str
+        self, data: Any, stop: Stop | None, what: str, key: str = ""
     ) -> tuple[np.ndarray, np.ndarray] | None:
-        """(probabilities, losses) of every batch of `data`; None when `stop()` became true."""
+        """(probabilities, losses) of every batch of `data`; None when `stop()` became true.
+
+        `key` names the images (their split) for reusing the shared layers' outputs."""
         import numpy as np
 
         probabilities, losses = [], []
         with tensorflow_errors(f"evaluating {what}"):
-            for x, y in data:
+            for x, y in self._batches(data, key):
                 if stop is not None and stop():
                     return None
                 p, loss = self.step(x, y)
                 probabilities.append(p.numpy())
                 losses.append(loss.numpy())
         return np.concatenate(probabilities), np.concatenate(losses)
+
+
+def shared_frozen_level(config: RunConfig, models: int) -> int:
+    """The conv-base layers frozen in every phase (0: none), worth sharing with several models."""
+    from ftgui.core.training.feature_cache import frozen_prefix
+
+    if models < 2 or not config.phases:
+        return 0
+    return min(frozen_prefix(phase.trainable_layers) for phase in config.phases)
 
 
 def _evaluate_all(
@@ -283,7 +346,9 @@ def _evaluate_all(
             model = _load(info, choice)
         elif index > 0:
             load_saved_weights(model, choice.path)
-        scorer = scorer or _Scorer(model, _binary(info))
+        if scorer is None:
+            level = shared_frozen_level(info.config, len(models))
+            scorer = _Scorer(model, _binary(info), info.config.image_size, level)
         for split in splits:
             evaluation = _evaluate_images(info, choice.name, images[split], scorer, status, stop)
             if evaluation is None:
@@ -308,7 +373,7 @@ def _evaluate_images(
         status(f"Evaluating {what}…")
     config = info.config
     data = make_dataset(images.usable, config.image_size, config.batch_size, scorer.binary)
-    scores = scorer.score(data, stop, what)
+    scores = scorer.score(data, stop, what, images.split)
     if scores is None:
         return None
     evaluation = _evaluation(name, images, info.class_names, *scores)

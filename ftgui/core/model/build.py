@@ -5,7 +5,10 @@ TensorFlow and Keras are imported inside the functions, never at module import.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import warnings
+import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -114,13 +117,31 @@ def load_saved_weights(model: keras.Model, path: Path) -> None:
 
 
 def _load_weights(model: keras.Model, path: Path, failure: Callable[[str], str]) -> None:
-    """`model.load_weights` without Keras's warnings; `failure(why)` is the one sentence."""
+    """`model.load_weights` without Keras's warnings; `failure(why)` is the one sentence.
+
+    A `.keras` file's weights are copied out of the archive and loaded as the `.weights.h5`
+    file they are: HDF5 reads through the zip member are slow (0.6 s against 0.2 s for VGG16).
+    """
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), tempfile.TemporaryDirectory() as scratch:
             warnings.simplefilter("ignore")
+            if path.suffix == ".keras":
+                path = _extracted_weights(path, Path(scratch))
             model.load_weights(str(path))
     except Exception as exc:
         raise UserError(failure(_short(exc))) from None
+
+
+def _extracted_weights(archive: Path, folder: Path) -> Path:
+    """The `model.weights.h5` of a `.keras` archive, copied into `folder`."""
+    target = folder / "model.weights.h5"
+    with (
+        zipfile.ZipFile(archive) as source,
+        source.open("model.weights.h5") as weights,
+        open(target, "wb") as out,
+    ):
+        shutil.copyfileobj(weights, out, 16 * 2**20)
+    return target
 
 
 def augmentation_layers(seed: int) -> keras.Sequential:

@@ -26,6 +26,7 @@ from ftgui.core.training.checkpoint import (
 )
 from ftgui.core.training.events import BatchEnded, EpochEnded, Listener
 from ftgui.core.training.run_folder import RunFolder
+from ftgui.core.training.time_spent import TimeSpent
 
 # Saving the whole model for a new best epoch takes ~0.3 s at 60 MB (measured here); cached
 # classifier epochs can take 0.1 s. Between the start of `fit` or the last save and the next
@@ -147,12 +148,18 @@ def progress_callback(
     listener: Listener,
     stop: threading.Event,
     epoch_beginning: Callable[[int], None],
+    time_spent: TimeSpent | None = None,
 ) -> Any:
     """A Keras callback: batch events, stop at batch ends (rolling the epoch back), records.
 
-    `epoch_beginning(epoch)` runs before the epoch's data is read (it sets the data order).
+    `epoch_beginning(epoch)` runs before the epoch's data is read (it sets the data order);
+    `time_spent` receives the phase's validation and epoch-record (checkpoint) times.
     """
     import keras
+
+    spent = time_spent or TimeSpent()
+    validation = f"{recorder.name}: validation"
+    records = f"{recorder.name}: checkpoints, history, best saves"
 
     class ProgressCallback(keras.callbacks.Callback):
         def __init__(self) -> None:
@@ -176,6 +183,10 @@ def progress_callback(
 
         def on_test_begin(self, logs: dict | None = None) -> None:
             self._check_stop()
+            self._test_started = spent.clock()
+
+        def on_test_end(self, logs: dict | None = None) -> None:
+            spent.add(validation, spent.clock() - self._test_started)
 
         def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
             self._check_stop()
@@ -185,7 +196,8 @@ def progress_callback(
                 recorder.restore(self.model)
                 return
             seconds = time.perf_counter() - self._started
-            recorder.epoch_finished(self.model, epoch, floats(logs), seconds)
+            with spent.part(records):
+                recorder.epoch_finished(self.model, epoch, floats(logs), seconds)
 
         def _check_stop(self) -> None:
             if stop.is_set():

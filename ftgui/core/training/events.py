@@ -84,6 +84,7 @@ class RunEnded:
     stopped: bool
     test_metrics: dict[str, float] | None
     model_path: str | None
+    time_spent: list[tuple[str, float]] = field(default_factory=list)  # see time_spent.py
 
 
 def quarterly(report: Callable[[str], None], what: str) -> Callable[[int, int], None]:

@@ -242,9 +242,7 @@ def cached_dataset(
 
     def load(batch: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         epoch = order.epoch.read_value() if order is not None else tf.constant(0, tf.int64)
-        x, y = tf.numpy_function(
-            gather, [batch, epoch], (tf.float32, tf.as_dtype(targets.dtype))
-        )
+        x, y = tf.numpy_function(gather, [batch, epoch], (tf.float32, tf.as_dtype(targets.dtype)))
         x.set_shape((None, *copies.shape[2:]))
         y.set_shape((None, *targets.shape[1:]))
         return x, y

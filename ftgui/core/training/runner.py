@@ -37,10 +37,14 @@ from ftgui.core.training.resume import ResumePoint, plan_resume
 from ftgui.core.training.run_folder import RunFolder
 from ftgui.core.training.tensorboard_log import TensorBoardLog, open_tensorboard_log
 from ftgui.core.training.tf_errors import tensorflow_errors
+from ftgui.core.training.time_spent import TimeSpent, process_age
 
-# Scores a finished run's models: (run folder, model with the final weights, status, stop).
-# Passed in (`analysis.evaluation.evaluate_finished_run`) because analysis sits above training.
-Evaluator = Callable[[Path, Any, Callable[[str], None], Callable[[], bool]], None]
+# Scores a finished run's models: (run folder, model with the final weights, status, stop) →
+# the final model's test metrics, None without them. Passed in
+# (`analysis.evaluation.evaluate_finished_run`) because analysis sits above training.
+Evaluator = Callable[
+    [Path, Any, Callable[[str], None], Callable[[], bool]], dict[str, float] | None
+]
 
 
 def check_weights_choice(weights: str) -> None:
@@ -83,6 +87,8 @@ class PhaseRunner:
         self.tensorboard: TensorBoardLog | None = None  # with config.tensorboard
         self.role = worker_role()  # set when TF_CONFIG names a cluster
         self.scratch: Path | None = None  # a non-chief worker's temporary run folder
+        self.time = TimeSpent()  # where the run's wall time goes (`train --profile`)
+        self.started_after = process_age() or 0.0  # seconds the process ran before the run
 
     def run(self) -> RunEnded:
         """Run (see `_run`), closing the TensorBoard log however it ends."""
@@ -136,18 +142,20 @@ class PhaseRunner:
         dataset = resolve_dataset(config)
         if not self.resume:
             folder.check_free()
-        report = scan_dataset(
-            dataset, quarterly(lambda text: listener(Status(text)), "Checking images")
-        )
+        with self.time.part("image check"):
+            report = scan_dataset(
+                dataset, quarterly(lambda text: listener(Status(text)), "Checking images")
+            )
         listener(Status(report.summary()))
 
         listener(Status("Loading TensorFlow…"))
-        from ftgui.core.model.device import setup_devices
+        with self.time.part("TensorFlow import and devices"):
+            from ftgui.core.model.device import setup_devices
 
-        device = setup_devices()
+            device = setup_devices()
+            import keras
         if self.role is not None:
             self._start_workers(self.role)
-        import keras
 
         from ftgui.core.model.acceleration import choose_acceleration
         from ftgui.core.model.build import build_model, load_saved_weights
@@ -163,7 +171,7 @@ class PhaseRunner:
 
         weights = "none" if from_saved_model else config.weights
         listener(Status(_building_message(weights)))
-        with acceleration.strategy.scope():
+        with acceleration.strategy.scope(), self.time.part("model build and weights"):
             model = self.model = build_model(
                 dataset.num_classes,
                 config.image_size,
@@ -231,14 +239,16 @@ class PhaseRunner:
                     listener,
                     stop,
                     lambda e, f=first_epoch: self._epoch_begins(f + e),
+                    self.time,
                 )
                 if phase.epochs > recorder.epochs_done and not stop.is_set():
                     self._train_phase(index, phase, callback)
                 stopped = callback.interrupted or stop.is_set()
                 listener(PhaseEnded(index, recorder.epochs_done, stopped))
                 if recorder.epochs_done:
-                    save_model(model, folder.model_path)
-                    recorder.finish(folder.model_path)
+                    with self.time.part("model saves (model.keras, best models)"):
+                        save_model(model, folder.model_path)
+                        recorder.finish(folder.model_path)
                 if stopped:
                     break
         finally:
@@ -280,6 +290,8 @@ class PhaseRunner:
         if not model.optimizer.built:  # now, so there is a state to restore and roll back to
             with self.acceleration.strategy.scope():
                 model.optimizer.build(model.trainable_variables)
+        before = dict(self.time.parts)
+        started = self.time.clock()
         with tensorflow_errors("training"):
             model.fit(
                 train,
@@ -290,6 +302,8 @@ class PhaseRunner:
                 verbose=0,
                 shuffle=False,
             )  # the tf.data pipeline shuffles, seeded
+        inside = sum(self.time.parts.values()) - sum(before.values())  # validation, records
+        self.time.add(f"{phase.name}: training steps", self.time.clock() - started - inside)
 
     def _train_phase(self, index: int, phase: PhaseConfig, callback: Any) -> None:
         """Fit one phase: on cached frozen-layer outputs when it can, else on the images."""
@@ -308,7 +322,10 @@ class PhaseRunner:
             len(images.dataset.train),
             len(images.dataset.validation),
         )
-        with tensorflow_errors("computing the frozen layers' outputs"):
+        with (
+            tensorflow_errors("computing the frozen layers' outputs"),
+            self.time.part("frozen-layer outputs (once)"),
+        ):
             features = self.cache.features_for(
                 index,
                 self.model,
@@ -342,40 +359,45 @@ class PhaseRunner:
     def _finish(self, folder: RunFolder, dataset: Dataset, binary: bool, stopped: bool) -> RunEnded:
         config, listener, model = self.config, self.listener, self.model
         test_metrics = None
+        if not stopped:  # finished: nothing left to resume
+            (folder.path / CHECKPOINT_FILE).unlink(missing_ok=True)
+            with self.time.part("scoring the saved models (evaluation/)"):
+                test_metrics = self._evaluate(folder)  # the final model's, on the test split
         if not stopped and len(dataset.test):
-            listener(Status("Evaluating the test split…"))
-            test = make_dataset(dataset.test, config.image_size, config.batch_size, binary)
-            with tensorflow_errors("evaluating the test split"):
-                metrics = model.evaluate(test, verbose=0, return_dict=True)
-            test_metrics = {k: float(v) for k, v in metrics.items()}
+            if test_metrics is None:
+                listener(Status("Evaluating the test split…"))
+                test = make_dataset(dataset.test, config.image_size, config.batch_size, binary)
+                with tensorflow_errors("evaluating the test split"), self.time.part("test split"):
+                    metrics = model.evaluate(test, verbose=0, return_dict=True)
+                test_metrics = {k: float(v) for k, v in metrics.items()}
             folder.write_test_metrics(test_metrics)
             if self.tensorboard is not None:
                 self.tensorboard.test_metrics(test_metrics)
-        if not stopped:  # finished: nothing left to resume
-            (folder.path / CHECKPOINT_FILE).unlink(missing_ok=True)
-            self._evaluate(folder)
         if self.role is not None:
             listener(Status(f"Final weights digest: {weights_digest(model)}"))
         if self.scratch is not None:
             listener(Status(f"Worker done; its temporary folder {folder.path} is removed."))
         kept = folder.model_path.exists() and self.scratch is None
         model_path = str(folder.model_path) if kept else None
-        ended = RunEnded(str(folder.path), stopped, test_metrics, model_path)
+        time_spent = self.time.table(self.started_after)
+        ended = RunEnded(str(folder.path), stopped, test_metrics, model_path, time_spent)
         listener(ended)
         return ended
 
-    def _evaluate(self, folder: RunFolder) -> None:
-        """Score the saved models; bad input there is a status line, never a lost run."""
+    def _evaluate(self, folder: RunFolder) -> dict[str, float] | None:
+        """Score the saved models and return the final model's test metrics (None without);
+        bad input there is a status line, never a lost run."""
         if self.evaluator is None or not folder.model_path.exists():
-            return
+            return None
 
         def status(text: str) -> None:
             self.listener(Status(text))
 
         try:
-            self.evaluator(folder.path, self.model, status, self.stop.is_set)
+            return self.evaluator(folder.path, self.model, status, self.stop.is_set)
         except UserError as exc:
             status(f"Evaluation skipped: {exc}")
+            return None
 
 
 @dataclass
