@@ -124,7 +124,7 @@ def test_each_run_epoch_reads_its_own_augmented_copy():
     data = cached_dataset(copies, [0, 1, 0, 1, 0, 1], 6, binary=True, order=order)
     for epoch, copy in ((0, 0), (1, 1), (2, 2), (3, 0), (7, 1)):
         order.set_epoch(epoch)
-        (x, y), = list(data)
+        ((x, y),) = list(data)
         assert set(np.unique(x[:, 1, 1, 0])) == {copy}
         images = x[:, 0, 0, 0].numpy().astype(int)
         assert sorted(images) == list(range(6))
@@ -176,9 +176,7 @@ def test_a_run_with_augmented_copies_caches_them_and_says_their_size(book_datase
 
 def test_copies_without_the_cache_augment_every_epoch_and_say_so(book_dataset, tmp_path):
     statuses = []
-    config = _config(
-        book_dataset, tmp_path / "nocache", augment_copies=2, cache_features=False
-    )
+    config = _config(book_dataset, tmp_path / "nocache", augment_copies=2, cache_features=False)
     config.phases[0].epochs = config.phases[1].epochs = 1
     run(config, lambda e: statuses.append(e.text) if isinstance(e, Status) else None)
     assert any("need the frozen-layer cache" in s for s in statuses)
