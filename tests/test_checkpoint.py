@@ -87,3 +87,23 @@ def test_a_state_for_other_shapes_is_refused_in_one_sentence(tmp_path):
     with pytest.raises(UserError, match=MISMATCH) as refused:
         state.load_into(wider.optimizer)
     assert "dense_kernel_momentum: shapes differ" in str(refused.value)
+
+
+def test_a_best_epoch_that_is_the_checkpoints_own_is_not_written_twice(tmp_path):
+    import zipfile
+
+    from ftgui.core.training.checkpoint import CHECKPOINT_FILE, Best
+
+    weights = {"dense/kernel": np.arange(6, dtype=np.float32).reshape(2, 3)}
+    Checkpoint(1, 3, weights, best=Best(0.5, 2, weights)).write(tmp_path)
+    with zipfile.ZipFile(tmp_path / CHECKPOINT_FILE) as archive:
+        assert not [name for name in archive.namelist() if name.startswith("best/")]
+    read = Checkpoint.read(tmp_path)
+    assert (read.best.epoch, read.best.val_loss) == (2, 0.5)
+    np.testing.assert_array_equal(read.best.weights["dense/kernel"], weights["dense/kernel"])
+
+    older = {"dense/kernel": np.zeros((2, 3), np.float32)}  # an earlier best waits: both kept
+    Checkpoint(1, 4, weights, best=Best(0.4, 1, older)).write(tmp_path)
+    read = Checkpoint.read(tmp_path)
+    np.testing.assert_array_equal(read.best.weights["dense/kernel"], older["dense/kernel"])
+    np.testing.assert_array_equal(read.weights["dense/kernel"], weights["dense/kernel"])

@@ -288,9 +288,10 @@ def test_scoring_through_the_shared_frozen_layers_equals_the_whole_model(cats, t
     best = "best_1_train-classifier"
     shutil.copy(cats[0] / f"{best}.keras", run_dir)
     info = read_run_info(run_dir)
-    whole = evaluate(info, resolve_model(info, best), "test")  # one model: the whole network
-    shared = read_evaluation(cats[0], best, "test")  # the runner's, on shared block4_pool
-    assert [r.path for r in whole.images] == [r.path for r in shared.images]
-    for mine, theirs in zip(whole.images, shared.images, strict=True):
-        assert mine.probabilities == pytest.approx(theirs.probabilities, abs=1e-5)
-        assert mine.loss == pytest.approx(theirs.loss, rel=1e-4, abs=1e-5)
+    for split in ("test", "validation"):  # validation: block4_pool kept from training
+        whole = evaluate(info, resolve_model(info, best), split)  # one model: whole network
+        shared = read_evaluation(cats[0], best, split)  # the runner's, on shared block4_pool
+        assert [r.path for r in whole.images] == [r.path for r in shared.images]
+        for mine, theirs in zip(whole.images, shared.images, strict=True):
+            assert mine.probabilities == pytest.approx(theirs.probabilities, abs=1e-5)
+            assert mine.loss == pytest.approx(theirs.loss, rel=1e-4, abs=1e-5)

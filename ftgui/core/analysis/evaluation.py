@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     import keras
     import numpy as np
 
+    from ftgui.core.training.feature_cache import KnownFeatures
+
 MISSING = "file no longer exists"
 
 StatusLine = Callable[[str], None]
@@ -103,7 +105,11 @@ def evaluate_run(
 
 
 def evaluate_finished_run(
-    run_dir: Path, model: keras.Model, status: StatusLine, stop: Stop
+    run_dir: Path,
+    model: keras.Model,
+    status: StatusLine,
+    stop: Stop,
+    known: KnownFeatures | None = None,
 ) -> dict[str, float] | None:
     """The runner's evaluator: score the run's models with the model still in memory; return
     the final model's test metrics (`test_metrics.json`), None without a test split or when
@@ -111,12 +117,13 @@ def evaluate_finished_run(
 
     `model` holds the final weights; each best file's weights are loaded into it in turn and
     the final weights are put back at the end. Files the image check skipped are listed as
-    skipped without decoding them again.
+    skipped without decoding them again. `known`: the validation images' outputs of the
+    frozen layers, computed while training, used when they are the layers scoring shares.
     """
     info = read_run_info(run_dir)
     final_weights = model.get_weights()
     try:
-        evaluations = _evaluate_all(info, model, _report_verdict(info), status, stop)
+        evaluations = _evaluate_all(info, model, _report_verdict(info), status, stop, known)
     finally:
         model.set_weights(final_weights)
     if stop():
@@ -259,6 +266,7 @@ class _Scorer:
         losses = keras.losses
         loss = losses.binary_crossentropy if binary else losses.sparse_categorical_crossentropy
         self.prefix = None
+        self.level = shared_level
         self.shared: dict[str, list[tuple[Any, Any]]] = {}  # split → [(features, labels)]
         upper = model
         if shared_level:
@@ -273,6 +281,16 @@ class _Scorer:
             return probabilities, loss(y, probabilities)  # loss is computed as evaluate does
 
         self.step = tf.function(step, reduce_retracing=True)
+
+    def adopt(self, key: str, images: Split, known: KnownFeatures, config: RunConfig) -> None:
+        """Use `known` outputs for `key`'s images when they are those images at the shared
+        level (batched as `make_dataset` batches them)."""
+        from ftgui.core.training.feature_cache import cached_dataset
+
+        if self.prefix is None or known.level != self.level or known.files != images.files:
+            return
+        data = cached_dataset(known.values, images.labels, config.batch_size, self.binary)
+        self.shared[key] = list(data)
 
     def _batches(self, data: Any, key: str) -> Any:
         """`data`'s batches as the step takes them: through the shared layers once per key."""
@@ -332,6 +350,7 @@ def _evaluate_all(
     verdict: Verdict,
     status: StatusLine | None,
     stop: Stop | None,
+    known: KnownFeatures | None = None,
 ) -> list[Evaluation]:
     """Every model on disk on every split; a given `model` holds the first model's weights."""
     from ftgui.core.model.build import load_saved_weights
@@ -349,6 +368,8 @@ def _evaluate_all(
         if scorer is None:
             level = shared_frozen_level(info.config, len(models))
             scorer = _Scorer(model, _binary(info), info.config.image_size, level)
+            if known is not None and "validation" in images:
+                scorer.adopt("validation", images["validation"].usable, known, info.config)
         for split in splits:
             evaluation = _evaluate_images(info, choice.name, images[split], scorer, status, stop)
             if evaluation is None:

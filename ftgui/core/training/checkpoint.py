@@ -2,10 +2,11 @@
 
 `checkpoint.npz` holds the phase's trainable weights (keyed by their Keras paths), the
 optimizer's variables (as its own `save_own_variables` stores them), the best validation epoch
-so far and, while `best_<n>_<phase>.keras` lags behind it, that epoch's trainable weights. The
-frozen weights are not repeated: they are the ones the phase started from (`model.keras` of the
-previous phase, or the configured base weights), so a checkpoint stays small enough to write
-every epoch. Files are replaced atomically.
+so far and, while `best_<n>_<phase>.keras` lags behind it, that epoch's trainable weights (not
+written twice when the best epoch is the checkpoint's own). The frozen weights are not
+repeated: they are the ones the phase started from (`model.keras` of the previous phase, or
+the configured base weights), so a checkpoint stays small enough to write every epoch. Files
+are replaced atomically.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class OptimizerState:
         """A copy of a built optimizer's variables."""
         store: dict[str, Any] = {}
         optimizer.save_own_variables(store)
-        arrays = {key: np.array(value) for key, value in store.items()}
+        arrays = {key: np.asarray(value) for key, value in store.items()}  # copies already
         return cls(arrays, [variable.name for variable in optimizer.variables])
 
     def load_into(self, optimizer: Any) -> None:
@@ -95,11 +96,14 @@ class Checkpoint:
             "best_val_loss": self.best.val_loss if math.isfinite(self.best.val_loss) else None,
             "best_epoch": self.best.epoch,
             "optimizer_variables": self.optimizer.names,
+            # the waiting best epoch is this one: its weights are not written twice
+            "best_is_current": self.best.weights is self.weights,
         }
         arrays: dict[str, Any] = {_META: np.array(json.dumps(meta))}
         arrays.update({_WEIGHTS + k: v for k, v in self.weights.items()})
         arrays.update({_OPTIMIZER + k: v for k, v in self.optimizer.arrays.items()})
-        arrays.update({_BEST + k: v for k, v in (self.best.weights or {}).items()})
+        if not meta["best_is_current"]:
+            arrays.update({_BEST + k: v for k, v in (self.best.weights or {}).items()})
         write_run_file(folder / CHECKPOINT_FILE, lambda path: np.savez(path, **arrays))
 
     @classmethod
@@ -120,10 +124,11 @@ class Checkpoint:
                         if key.startswith(prefix):
                             group[key[len(prefix) :]] = data[key]
             best_loss = meta["best_val_loss"]
+            best_weights = groups[_WEIGHTS] if meta.get("best_is_current") else groups[_BEST]
             best = Best(
                 math.inf if best_loss is None else float(best_loss),
                 int(meta["best_epoch"]),
-                groups[_BEST] or None,
+                best_weights or None,
             )
             optimizer = OptimizerState(groups[_OPTIMIZER], list(meta["optimizer_variables"]))
             return cls(
@@ -144,7 +149,7 @@ def best_model_name(phase: int, name: str) -> str:
 
 def variable_arrays(variables: Any) -> Arrays:
     """Numpy copies of a model's Keras variables keyed by their paths ("dense/kernel")."""
-    return {variable.path: np.array(variable.numpy()) for variable in variables}
+    return {variable.path: np.asarray(variable.numpy()) for variable in variables}  # a copy
 
 
 def assign_arrays(variables: Any, arrays: Arrays, what: str) -> None:

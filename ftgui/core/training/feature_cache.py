@@ -267,6 +267,15 @@ def copy_augmenter(model: keras.Model, seed: int) -> Callable[[int], Callable[[A
     return for_copy
 
 
+@dataclass
+class KnownFeatures:
+    """Outputs of the first `level` conv-base layers for the images `files`, in that order."""
+
+    level: int
+    files: list[str]
+    values: np.ndarray
+
+
 # The images of a feature computation: (per copy, its train batches; validation batches;
 # train count; validation count).
 Sources = tuple[Callable[[int], Any], Any, int, int]
@@ -394,6 +403,12 @@ class FeatureCache:
         )
         augmented = bool(self.augment_copies)
         return FeatureSet(level, train, validation, disk, augmented)
+
+    def validation_features(self, validation: Any) -> KnownFeatures | None:
+        """The root's outputs for the validation split (`validation.files`), if computed."""
+        if self.root is None:
+            return None
+        return KnownFeatures(self.root.level, list(validation.files), self.root.validation)
 
     def _drop(self, which: str) -> None:
         features = getattr(self, which)

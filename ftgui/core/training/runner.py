@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ftgui.core.data.dataset import Dataset
 from ftgui.core.data.pipeline import EpochOrder, make_dataset, steps_for
@@ -39,11 +39,16 @@ from ftgui.core.training.tensorboard_log import TensorBoardLog, open_tensorboard
 from ftgui.core.training.tf_errors import tensorflow_errors
 from ftgui.core.training.time_spent import TimeSpent, process_age
 
-# Scores a finished run's models: (run folder, model with the final weights, status, stop) →
-# the final model's test metrics, None without them. Passed in
-# (`analysis.evaluation.evaluate_finished_run`) because analysis sits above training.
+if TYPE_CHECKING:
+    from ftgui.core.training.feature_cache import FeatureCache, KnownFeatures
+
+# Scores a finished run's models: (run folder, model with the final weights, status, stop,
+# the validation images' frozen-layer outputs when cached) → the final model's test metrics,
+# None without them. Passed in (`analysis.evaluation.evaluate_finished_run`) because analysis
+# sits above training.
 Evaluator = Callable[
-    [Path, Any, Callable[[str], None], Callable[[], bool]], dict[str, float] | None
+    [Path, Any, Callable[[str], None], Callable[[], bool], "KnownFeatures | None"],
+    dict[str, float] | None,
 ]
 
 
@@ -87,6 +92,8 @@ class PhaseRunner:
         self.tensorboard: TensorBoardLog | None = None  # with config.tensorboard
         self.role = worker_role()  # set when TF_CONFIG names a cluster
         self.scratch: Path | None = None  # a non-chief worker's temporary run folder
+        self.cache: FeatureCache | None = None  # the frozen layers' outputs, while running
+        self.images: _ImageData | None = None
         self.time = TimeSpent()  # where the run's wall time goes (`train --profile`)
         self.started_after = process_age() or 0.0  # seconds the process ran before the run
 
@@ -251,9 +258,9 @@ class PhaseRunner:
                         recorder.finish(folder.model_path)
                 if stopped:
                     break
+            return self._finish(folder, dataset, binary, stopped)  # may read the cache
         finally:
             self.cache.release()
-        return self._finish(folder, dataset, binary, stopped)
 
     def _epoch_begins(self, run_epoch: int) -> None:
         """Key the epoch's randomness by its number in the run: the data order, dropout masks
@@ -351,8 +358,11 @@ class PhaseRunner:
         train = cached_dataset(
             features.train, images.dataset.train.labels, batch, binary, images.order
         )
-        validation = cached_dataset(
-            features.validation, images.dataset.validation.labels, batch, binary
+        validation = cached_dataset(  # inference only: larger batches, the same mean loss
+            features.validation,
+            images.dataset.validation.labels,
+            max(batch, EXTRACT_BATCH),
+            binary,
         )
         self._fit(tail, train, validation, phase, callback)
 
@@ -394,7 +404,10 @@ class PhaseRunner:
             self.listener(Status(text))
 
         try:
-            return self.evaluator(folder.path, self.model, status, self.stop.is_set)
+            known = None
+            if self.cache is not None and self.images is not None:
+                known = self.cache.validation_features(self.images.dataset.validation)
+            return self.evaluator(folder.path, self.model, status, self.stop.is_set, known)
         except UserError as exc:
             status(f"Evaluation skipped: {exc}")
             return None
