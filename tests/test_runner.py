@@ -11,6 +11,7 @@ from ftgui.core.data.pipeline import make_dataset
 from ftgui.core.data.sample import resolve_dataset
 from ftgui.core.settings.config import PhaseConfig, RunConfig
 from ftgui.core.settings.vgg16 import layer_names
+from ftgui.core.training.checkpoint import Checkpoint
 from ftgui.core.training.events import (
     BatchEnded,
     EpochEnded,
@@ -149,12 +150,9 @@ def test_a_stop_request_ends_the_run_within_one_batch_and_keeps_finished_epochs(
 ):
     stop = threading.Event()
     seen = []
-    head_after_epoch_1 = {}
 
     def listener(event):
         seen.append(event)
-        if isinstance(event, EpochEnded) and event.epoch == 0:
-            head_after_epoch_1["dense"] = runner.model.get_layer("dense").get_weights()
         if isinstance(event, BatchEnded) and event.epoch == 1 and event.batch == 2:
             stop.set()
 
@@ -168,9 +166,14 @@ def test_a_stop_request_ends_the_run_within_one_batch_and_keeps_finished_epochs(
     assert [e for e in seen if isinstance(e, PhaseEnded)] == [PhaseEnded(0, 1, True)]
     assert len(read_history(tmp_path / "run")) == 1
     assert not (tmp_path / "run" / "test_metrics.json").exists()
-    # The saved model is the state at the end of the last finished epoch, as the history says.
+    # The saved model is the state at the end of the last finished epoch, as the checkpoint
+    # that resumes it (written when epoch 1 ended) says.
     saved = keras.saving.load_model(tmp_path / "run" / "model.keras").get_layer("dense")
-    assert _identical(saved.get_weights(), head_after_epoch_1["dense"])
+    checkpoint = Checkpoint.read(tmp_path / "run")
+    assert checkpoint.epochs_done == 1
+    recorded = [checkpoint.weights[v.path] for v in saved.weights]
+    assert _identical(saved.get_weights(), recorded)
+    assert _identical(saved.get_weights(), runner.model.get_layer("dense").get_weights())
 
 
 def test_every_phase_can_train_its_own_layers(book_dataset, tmp_path, base_weights_file):

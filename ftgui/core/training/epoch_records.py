@@ -11,6 +11,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from ftgui.core.training.checkpoint import (
     variable_arrays,
 )
 from ftgui.core.training.events import BatchEnded, EpochEnded, Listener
+from ftgui.core.training.record_writer import RecordWriter
 from ftgui.core.training.run_folder import RunFolder
 from ftgui.core.training.time_spent import TimeSpent
 
@@ -69,6 +71,7 @@ class PhaseRecorder:
         self._optimizer = OptimizerState()
         self._resumed_optimizer: OptimizerState | None = None  # put back once fit has built it
         self._next_best_save = math.inf  # set when training starts
+        self.writer = RecordWriter()
 
     def resume_from(self, checkpoint: Checkpoint) -> None:
         """Continue after the checkpoint's last epoch: its weights, best and optimizer state."""
@@ -98,28 +101,48 @@ class PhaseRecorder:
     def epoch_finished(
         self, model: Any, epoch: int, logs: dict[str, float], seconds: float
     ) -> None:
-        """History row, then best model, then checkpoint, then the epoch log and the event (in
-        that order: a history row the checkpoint does not cover is dropped on resume)."""
-        self.folder.append_history(self.phase, self.name, epoch, logs, seconds)
+        """Copy the state, save a due best model, then write the history row and the
+        checkpoint in the background (in that order: a history row the checkpoint does not
+        cover is dropped on resume); the epoch log and the event follow once both are on disk
+        (`settle`, or the next `poll`)."""
         self.epochs_done += 1
         self.remember(model)
         if self.best.improves(logs.get("val_loss")):
             self.best = Best(logs["val_loss"], epoch, self._weights)
             last = self.epochs_done == self.epochs  # then `finish` copies model.keras instead
             if not last and time.perf_counter() >= self._next_best_save:
+                self.writer.wait()
                 self._save_best_now()
-        Checkpoint(self.phase, self.epochs_done, self._weights, self._optimizer, self.best).write(
-            self.folder.path
+        checkpoint = Checkpoint(
+            self.phase, self.epochs_done, self._weights, self._optimizer, replace(self.best)
         )
-        if self.epoch_log is not None:
-            self.epoch_log(self.phase, epoch, logs)
-        self.listener(EpochEnded(self.phase, epoch, self.epochs, logs, seconds))
+        row = (self.phase, self.name, epoch, logs, seconds)
+
+        def write() -> None:
+            self.folder.append_history(*row)
+            checkpoint.write(self.folder.path)
+
+        def announce() -> None:
+            if self.epoch_log is not None:
+                self.epoch_log(self.phase, epoch, logs)
+            self.listener(EpochEnded(self.phase, epoch, self.epochs, logs, seconds))
+
+        self.writer.submit(write, announce)
+
+    def poll(self) -> None:
+        """Announce an epoch whose record reached the disk (on the training thread)."""
+        self.writer.poll()
+
+    def settle(self) -> None:
+        """Wait until the last finished epoch is on disk and announced."""
+        self.writer.wait()
 
     def finish(self, model_path: Path) -> None:
         """At the phase's end (or a stop), after `model_path` was saved: write a waiting best.
 
         When the best epoch is the last finished one, the saved model is that epoch: copy it.
         """
+        self.settle()
         if self.best.weights is None:
             return
         if self.best.epoch == self.epochs_done - 1:
@@ -179,7 +202,12 @@ def progress_callback(
 
         def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
             listener(BatchEnded(recorder.phase, self._epoch, batch + 1, steps, floats(logs)))
+            recorder.poll()  # the last epoch's event, once it is on disk
             self._check_stop()
+
+        def on_train_end(self, logs: dict | None = None) -> None:
+            with spent.part(records):
+                recorder.settle()
 
         def on_test_begin(self, logs: dict | None = None) -> None:
             self._check_stop()

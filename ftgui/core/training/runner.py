@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import threading
@@ -299,16 +300,21 @@ class PhaseRunner:
                 model.optimizer.build(model.trainable_variables)
         before = dict(self.time.parts)
         started = self.time.clock()
-        with tensorflow_errors("training"):
-            model.fit(
-                train,
-                validation_data=validation,
-                initial_epoch=callback.recorder.epochs_done,
-                epochs=phase.epochs,
-                callbacks=[callback],
-                verbose=0,
-                shuffle=False,
-            )  # the tf.data pipeline shuffles, seeded
+        try:
+            with tensorflow_errors("training"):
+                model.fit(
+                    train,
+                    validation_data=validation,
+                    initial_epoch=callback.recorder.epochs_done,
+                    epochs=phase.epochs,
+                    callbacks=[callback],
+                    verbose=0,
+                    shuffle=False,
+                )  # the tf.data pipeline shuffles, seeded
+        except BaseException:
+            with contextlib.suppress(Exception):  # the epoch being written still lands
+                callback.recorder.settle()
+            raise
         inside = sum(self.time.parts.values()) - sum(before.values())  # validation, records
         self.time.add(f"{phase.name}: training steps", self.time.clock() - started - inside)
 
