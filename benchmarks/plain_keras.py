@@ -2,15 +2,34 @@
 
     python benchmarks/plain_keras.py DATA SIZE BATCH EPOCHS_HEAD EPOCHS_FINETUNE SEED [--augment]
 
-Prints `phase1_seconds`, `phase2_seconds` and the final losses; nothing ftgui-specific runs.
+Prints where its time went (`import_seconds`, `data_seconds`, `build_seconds`,
+`phase1_seconds`, `phase2_seconds`, each phase's `..._validation_seconds`), the final losses and
+`final_val_accuracy`; nothing ftgui-specific runs.
 """
 
 import sys
 import time
 
-import keras
-from keras import layers
-from keras.applications import VGG16, vgg16
+started = time.perf_counter()
+import keras  # noqa: E402
+from keras import layers  # noqa: E402
+from keras.applications import VGG16, vgg16  # noqa: E402
+
+print(f"import_seconds {time.perf_counter() - started:.2f}", flush=True)
+
+
+class ValidationTime(keras.callbacks.Callback):
+    """Seconds spent in fit's validation passes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seconds = 0.0
+
+    def on_test_begin(self, logs=None):
+        self._started = time.perf_counter()
+
+    def on_test_end(self, logs=None):
+        self.seconds += time.perf_counter() - self._started
 
 
 def main() -> None:
@@ -18,6 +37,7 @@ def main() -> None:
     size, batch, seed = int(size), int(batch), int(seed)
     augment = "--augment" in sys.argv
     keras.utils.set_random_seed(seed)
+    started = time.perf_counter()
     train = keras.utils.image_dataset_from_directory(
         f"{data}/train", image_size=(size, size), batch_size=batch, label_mode="binary", seed=seed
     )
@@ -28,6 +48,8 @@ def main() -> None:
         label_mode="binary",
         shuffle=False,
     )
+    print(f"data_seconds {time.perf_counter() - started:.2f}", flush=True)
+    started = time.perf_counter()
     conv_base = VGG16(weights=None, include_top=False, input_shape=(size, size, 3))
     inputs = keras.Input((size, size, 3))
     x = inputs
@@ -48,13 +70,18 @@ def main() -> None:
     outputs = layers.Dense(1, activation="sigmoid")(x)
     model = keras.Model(inputs, outputs)
 
+    print(f"build_seconds {time.perf_counter() - started:.2f}", flush=True)
     conv_base.trainable = False
     model.compile(
         optimizer=keras.optimizers.RMSprop(2e-5), loss="binary_crossentropy", metrics=["accuracy"]
     )
     started = time.perf_counter()
-    head = model.fit(train, epochs=int(epochs_head), validation_data=validation, verbose=0)
+    timer = ValidationTime()
+    head = model.fit(
+        train, epochs=int(epochs_head), validation_data=validation, verbose=0, callbacks=[timer]
+    )
     print(f"phase1_seconds {time.perf_counter() - started:.2f}", flush=True)
+    print(f"phase1_validation_seconds {timer.seconds:.2f}", flush=True)
 
     conv_base.trainable = True
     set_trainable = False
@@ -66,9 +93,18 @@ def main() -> None:
         optimizer=keras.optimizers.RMSprop(1e-5), loss="binary_crossentropy", metrics=["accuracy"]
     )
     started = time.perf_counter()
-    fine = model.fit(train, epochs=int(epochs_finetune), validation_data=validation, verbose=0)
+    timer = ValidationTime()
+    fine = model.fit(
+        train,
+        epochs=int(epochs_finetune),
+        validation_data=validation,
+        verbose=0,
+        callbacks=[timer],
+    )
     print(f"phase2_seconds {time.perf_counter() - started:.2f}", flush=True)
+    print(f"phase2_validation_seconds {timer.seconds:.2f}", flush=True)
     print(f"final_losses {head.history['loss'][-1]:.4f} {fine.history['loss'][-1]:.4f}")
+    print(f"final_val_accuracy {fine.history['val_accuracy'][-1]:.4f}", flush=True)
 
 
 if __name__ == "__main__":

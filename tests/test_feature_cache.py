@@ -103,13 +103,24 @@ def test_a_cache_over_budget_goes_to_disk_and_is_removed_afterwards(
         assert mine == pytest.approx(theirs, rel=1e-5)
 
 
-def test_nothing_is_cached_when_augmenting(book_dataset, tmp_path):
+def test_augmenting_every_epoch_caches_only_the_validation_images(book_dataset, tmp_path):
+    """Validation images are never augmented: their frozen outputs are computed once, and
+    the run's numbers equal a run that recomputes them every epoch."""
     statuses = []
-    config = _config(book_dataset, tmp_path / "aug", augment=True)
-    config.phases[0].epochs = config.phases[1].epochs = 1
-    run(config, lambda e: statuses.append(e.text) if isinstance(e, Status) else None)
-    assert not [s for s in statuses if "computed once" in s]
-    assert len(read_history(tmp_path / "aug")) == 2
+    cached = _config(book_dataset, tmp_path / "aug", augment=True, dropout=0.5)
+    run(cached, lambda e: statuses.append(e.text) if isinstance(e, Status) else None)
+    described = [s for s in statuses if "computed once" in s]
+    assert described[0].startswith(
+        "block4_pool outputs of the 12 validation images (never augmented) computed once: "
+    )
+    plain = _config(book_dataset, tmp_path / "plain", augment=True, dropout=0.5)
+    plain.cache_features = False
+    run(plain, lambda e: None)
+    mine, theirs = read_history(tmp_path / "aug"), read_history(tmp_path / "plain")
+    assert len(mine) == len(theirs) == 4
+    for a, b in zip(mine, theirs, strict=True):
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            assert a[key] == pytest.approx(b[key], rel=1e-5, abs=1e-6), key
 
 
 def test_each_run_epoch_reads_its_own_augmented_copy():
@@ -149,7 +160,7 @@ def test_augmented_copies_differ_and_validation_is_never_augmented(book_dataset,
     )
 
     def features(copies: int, seed: int = 3):
-        cache = FeatureCache(book_phases(), True, 32, 8, None, tmp_path, copies, seed)
+        cache = FeatureCache(book_phases(), True, 32, 8, None, tmp_path, copies > 0, copies, seed)
         return cache.features_for(0, model, images, lambda text: None, lambda: False)
 
     plain, three, again = features(0), features(3), features(3)

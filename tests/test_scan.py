@@ -120,3 +120,16 @@ def test_a_run_over_junk_files_trains_and_saves_the_report(book_dataset, junk, t
     assert len(read_history(tmp_path / "run")) == 2
     report = json.loads((tmp_path / "run" / "dataset_report.json").read_text())
     assert len(report["skipped"]) == 4 and report["counts"]["train"] == [12, 12]
+
+
+def test_a_large_jpeg_checked_at_reduced_scale_is_still_checked_to_its_last_byte(tmp_path):
+    """The check decodes big JPEGs at a reduced DCT scale; a cut-off file is still refused."""
+    rng = np.random.default_rng(3)
+    photo = Image.fromarray(rng.integers(0, 255, (1200, 1600, 3), dtype=np.uint8))
+    whole = io.BytesIO()
+    photo.save(whole, "JPEG", quality=90)
+    data = whole.getvalue()
+    (tmp_path / "whole.jpg").write_bytes(data)
+    (tmp_path / "cut.jpg").write_bytes(data[: int(len(data) * 0.9)])
+    assert scan.check_image(str(tmp_path / "whole.jpg")) is None
+    assert scan.check_image(str(tmp_path / "cut.jpg")).startswith("truncated or corrupt")

@@ -8,8 +8,9 @@ root cache at the lowest frozen level they have in common (block4_pool for the b
 a phase that freezes more derives its features from that root once.
 
 With augmented copies (`--augment-copies K`), the training images go through the frozen layers
-K times, each time randomly augmented, and run epoch e trains on copy e mod K; the validation
-images are never augmented.
+K times, each time randomly augmented, and run epoch e trains on copy e mod K. When augmenting
+every epoch anew (K = 0) only the validation images are cached: they are never augmented, so
+their frozen outputs are the same every epoch, and validation runs on them.
 """
 
 from __future__ import annotations
@@ -137,6 +138,8 @@ class FeatureSet:
         elif self.copies == 1 and self.augmented:
             train = f"an augmented copy of {train}"
         images = f"{train} + {len(self.validation):,} images"
+        if not self.copies:
+            images = f"the {len(self.validation):,} validation images (never augmented)"
         return f"{name} outputs of {images} computed once: {human_bytes(self.nbytes)} {where}"
 
 
@@ -284,8 +287,9 @@ Sources = tuple[Callable[[int], Any], Any, int, int]
 class FeatureCache:
     """Holds the root and per-phase feature sets of one run, within a RAM budget.
 
-    With `augment_copies` K > 0 the root's training features are K augmented copies, keyed by
-    `seed` (the model must have its augmentation layers)."""
+    With `augment` the root's training features are `augment_copies` augmented copies keyed
+    by `seed` (the model must have its augmentation layers), none when that is 0 (the
+    training images are augmented every epoch; only validation is cached)."""
 
     def __init__(
         self,
@@ -295,6 +299,7 @@ class FeatureCache:
         batch_size: int,
         budget_mb: int | None,
         folder: Path,
+        augment: bool = False,
         augment_copies: int = 0,
         seed: int = 0,
     ) -> None:
@@ -305,6 +310,7 @@ class FeatureCache:
         self.batch_size = batch_size
         self.budget = memory_budget_bytes(budget_mb)
         self.folder = folder
+        self.augment = augment
         self.augment_copies = augment_copies
         self.seed = seed
         self.root: FeatureSet | None = None
@@ -328,7 +334,7 @@ class FeatureCache:
             fn = prefix_model(model, self.image_size, 0, level)
             train, validation, n_train, n_val = images
             augmenter = copy_augmenter(model, self.seed) if self.augment_copies else None
-            copies = max(self.augment_copies, 1)
+            copies = self.augment_copies if self.augment else 1
             sources = (lambda _: train, validation, n_train, n_val)
             self.root = self._compute(
                 fn, level, sources, copies, report, should_stop, "root", augmenter
@@ -401,7 +407,7 @@ class FeatureCache:
             if isinstance(train, np.memmap) or isinstance(validation, np.memmap)
             else None
         )
-        augmented = bool(self.augment_copies)
+        augmented = self.augment
         return FeatureSet(level, train, validation, disk, augmented)
 
     def validation_features(self, validation: Any) -> KnownFeatures | None:

@@ -217,17 +217,17 @@ class PhaseRunner:
         from ftgui.core.training.feature_cache import FeatureCache
 
         self.images = _ImageData(dataset, train, validation, binary, order)
-        copies = config.augment_copies if config.cache_features else 0
-        if config.augment_copies and not copies:
+        if config.augment_copies and not config.cache_features:
             listener(Status(_NO_COPIES))
         self.cache = FeatureCache(
             config.phases,
-            config.cache_features and (copies > 0 or not config.augmenting),
+            config.cache_features,
             config.image_size,
             config.batch_size,
             config.cache_budget_mb,
             folder.path / "cache",
-            copies,
+            config.augmenting,
+            config.augment_copies,
             config.seed,
         )
         stopped = False
@@ -292,9 +292,16 @@ class PhaseRunner:
         return recorder
 
     def _fit(
-        self, model: Any, train: Any, validation: Any, phase: PhaseConfig, callback: Any
+        self,
+        model: Any,
+        train: Any,
+        validation: Any,
+        phase: PhaseConfig,
+        callback: Any,
+        validation_callback: Any = None,
     ) -> None:
-        """Fit from the phase's first unfinished epoch (the callback restores a resumed state)."""
+        """Fit from the phase's first unfinished epoch (the callback restores a resumed state);
+        a `validation_callback` puts the epoch's validation metrics into its logs first."""
         if not model.optimizer.built:  # now, so there is a state to restore and roll back to
             with self.acceleration.strategy.scope():
                 model.optimizer.build(model.trainable_variables)
@@ -307,7 +314,7 @@ class PhaseRunner:
                     validation_data=validation,
                     initial_epoch=callback.recorder.epochs_done,
                     epochs=phase.epochs,
-                    callbacks=[callback],
+                    callbacks=[c for c in (validation_callback, callback) if c is not None],
                     verbose=0,
                     shuffle=False,
                 )  # the tf.data pipeline shuffles, seeded
@@ -361,14 +368,20 @@ class PhaseRunner:
                 optimizer=self.model.optimizer,
             )
         batch, binary = config.batch_size, images.binary
-        train = cached_dataset(
-            features.train, images.dataset.train.labels, batch, binary, images.order
-        )
         validation = cached_dataset(  # inference only: larger batches, the same mean loss
             features.validation,
             images.dataset.validation.labels,
             max(batch, EXTRACT_BATCH),
             binary,
+        )
+        if not features.copies:  # augmenting every epoch: only the validation is cached
+            from ftgui.core.training.epoch_records import cached_validation
+
+            checker = cached_validation(tail, validation, f"{phase.name}: validation", self.time)
+            self._fit(self.model, images.train, None, phase, callback, checker)
+            return
+        train = cached_dataset(
+            features.train, images.dataset.train.labels, batch, binary, images.order
         )
         self._fit(tail, train, validation, phase, callback)
 
