@@ -103,17 +103,31 @@ def test_a_cache_over_budget_goes_to_disk_and_is_removed_afterwards(
         assert mine == pytest.approx(theirs, rel=1e-5)
 
 
-def test_augmenting_every_epoch_caches_only_the_validation_images(book_dataset, tmp_path):
-    """Validation images are never augmented: their frozen outputs are computed once, and
-    the run's numbers equal a run that recomputes them every epoch."""
+def test_augmenting_every_epoch_decodes_once_and_caches_the_validation(book_dataset, tmp_path):
+    """Validation images are never augmented: their frozen outputs are computed once; the
+    training images are decoded once and augmented every epoch; the run's numbers equal a run
+    that reads and recomputes everything every epoch."""
+    import shutil
+
+    from ftgui.core.training.events import EpochEnded
+
+    data = shutil.copytree(book_dataset, tmp_path / "copy")
     statuses = []
-    cached = _config(book_dataset, tmp_path / "aug", augment=True, dropout=0.5)
-    run(cached, lambda e: statuses.append(e.text) if isinstance(e, Status) else None)
+
+    def listener(event):
+        if isinstance(event, Status):
+            statuses.append(event.text)
+        if isinstance(event, EpochEnded) and (event.phase, event.epoch) == (0, 0):
+            shutil.rmtree(data / "train")  # later epochs never read the training files again
+
+    cached = _config(data, tmp_path / "aug", augment=True, dropout=0.5)
+    run(cached, listener)
     described = [s for s in statuses if "computed once" in s]
     assert described[0].startswith(
         "block4_pool outputs of the 12 validation images (never augmented) computed once: "
     )
-    plain = _config(book_dataset, tmp_path / "plain", augment=True, dropout=0.5)
+    assert "; the 24 training images decoded once: 288.0 KB in RAM" in described[0]
+    plain = _config(book_dataset, tmp_path / "plain", augment=True, dropout=0.5)  # no cache
     plain.cache_features = False
     run(plain, lambda e: None)
     mine, theirs = read_history(tmp_path / "aug"), read_history(tmp_path / "plain")

@@ -20,16 +20,14 @@ from ftgui.core.data.kaggle import import_dogs_vs_cats
 from ftgui.core.errors import UserError
 from ftgui.core.paths import runs_dir
 from ftgui.core.settings.config import RunConfig
-from ftgui.core.training.events import EpochEnded, Event, PhaseStarted, RunEnded, history_events
+from ftgui.core.training.events import Event, history_events
 from ftgui.core.training.resume import load_run_config, plan_resume
 from ftgui.core.training.run_folder import (
     CONFIG_FILE,
-    MODEL_FILE,
-    TEST_METRICS_FILE,
     RunFolder,
     read_history,
 )
-from ftgui.core.training.run_summary import RunSummary, summarize
+from ftgui.core.training.run_summary import RunSummary, folder_summary
 from ftgui.gui.curves import CurvesWidget
 from ftgui.gui.setting_widgets import window_words
 from ftgui.gui.settings_panel import last_folder, remember_folder
@@ -51,31 +49,6 @@ def read_run(folder: str) -> tuple[RunConfig | None, list[Event], RunSummary]:
     planned = [p.epochs for p in config.phases] if config else []
     events = history_events(rows, planned)
     return config, events, folder_summary(folder, events, planned)
-
-
-def folder_summary(folder: str, events: list[Event], planned: list[int]) -> RunSummary:
-    """The summary of a run read back from its folder: a run with fewer epochs than `planned`
-    (stopped, killed or still going) counts as stopped; test metrics when the file is there."""
-    epochs = [e for e in events if isinstance(e, EpochEnded)]
-    names = {e.phase: e.name for e in events if isinstance(e, PhaseStarted)}
-    done = [sum(1 for e in epochs if e.phase == phase) for phase in range(len(planned))]
-    model = Path(folder) / MODEL_FILE
-    ended = RunEnded(
-        folder,
-        done != planned,
-        read_test_metrics(folder),
-        str(model) if model.exists() else None,
-    )
-    return summarize(ended, epochs, names)
-
-
-def read_test_metrics(folder: str) -> dict[str, float] | None:
-    """test_metrics.json as numbers; None when the run has none (or it cannot be read)."""
-    try:
-        found = json.loads((Path(folder) / TEST_METRICS_FILE).read_text(encoding="utf-8"))
-        return {str(k): float(v) for k, v in found.items()}
-    except (OSError, ValueError, AttributeError, TypeError):
-        return None
 
 
 def with_suffix(path: str, suffix: str) -> str:

@@ -120,6 +120,9 @@ class FeatureSet:
     validation: np.ndarray
     on_disk: Path | None
     augmented: bool = False
+    # Without copies (augmenting every epoch): the training images' pixels, decoded and
+    # resized once as the pipeline does, for the full model (whose augmentation runs on them).
+    pixels: np.ndarray | None = None
 
     @property
     def nbytes(self) -> int:
@@ -140,7 +143,14 @@ class FeatureSet:
         images = f"{train} + {len(self.validation):,} images"
         if not self.copies:
             images = f"the {len(self.validation):,} validation images (never augmented)"
-        return f"{name} outputs of {images} computed once: {human_bytes(self.nbytes)} {where}"
+        text = f"{name} outputs of {images} computed once: {human_bytes(self.nbytes)} {where}"
+        if self.pixels is not None:
+            kept = "on disk" if isinstance(self.pixels, np.memmap) else "in RAM"
+            text += (
+                f"; the {len(self.pixels):,} training images decoded once: "
+                f"{human_bytes(self.pixels.nbytes)} {kept}"
+            )
+        return text
 
 
 def allocate(shape: tuple[int, ...], budget: int, used: int, folder: Path, name: str) -> np.ndarray:
@@ -339,6 +349,10 @@ class FeatureCache:
             self.root = self._compute(
                 fn, level, sources, copies, report, should_stop, "root", augmenter
             )
+            if self.root is not None and not copies:
+                self.root.pixels = self._decode_once(train, n_train, should_stop)
+                if self.root.pixels is None:
+                    self.root = None
             if self.root is None:
                 return None
             report(self.root.describe())
@@ -358,8 +372,25 @@ class FeatureCache:
             fn, prefix, derived_sources, root.copies, report, should_stop, "derived"
         )
         if self.derived is not None:
+            self.derived.pixels = root.pixels  # shared, owned by the root
             report(self.derived.describe())
         return self.derived
+
+    def _decode_once(
+        self, batches: Any, count: int, should_stop: Callable[[], bool]
+    ) -> np.ndarray | None:
+        """The training images' pixels (the pipeline's unshuffled batches) in one array."""
+        shape = (count, self.image_size, self.image_size, 3)
+        used = sum(s.nbytes for s in (self.root, self.derived) if s and s.on_disk is None)
+        pixels = allocate(shape, self.budget, used, self.folder, "root_pixels")
+        row = 0
+        for batch in batches:
+            x = np.asarray(batch[0] if isinstance(batch, tuple) else batch)
+            pixels[row : row + len(x)] = x
+            row += len(x)
+            if should_stop():
+                return None
+        return pixels
 
     def _compute(
         self,
@@ -419,12 +450,16 @@ class FeatureCache:
     def _drop(self, which: str) -> None:
         features = getattr(self, which)
         setattr(self, which, None)
-        if features is not None and features.on_disk is not None:
-            for array in (features.train, features.validation):
-                if isinstance(array, np.memmap):
-                    path = Path(array.filename)
-                    del array
-                    path.unlink(missing_ok=True)
+        if features is None:
+            return
+        arrays = [features.train, features.validation]
+        if which == "root" and features.pixels is not None:  # the derived set shares them
+            arrays.append(features.pixels)
+        for array in arrays:
+            if isinstance(array, np.memmap):
+                path = Path(array.filename)
+                del array
+                path.unlink(missing_ok=True)
 
     def release(self) -> None:
         """Free the RAM and delete any cache files (they are rebuilt in a second when needed)."""

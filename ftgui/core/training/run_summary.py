@@ -6,11 +6,14 @@ it and the window shows it.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ftgui.core.training.events import EpochEnded, Event, PhaseStarted, RunEnded, RunStarted
+from ftgui.core.training.run_folder import MODEL_FILE, TEST_METRICS_FILE
 
 
 @dataclass(frozen=True)
@@ -117,3 +120,28 @@ def phase_best(phase: int, name: str, epochs: list[EpochEnded]) -> PhaseBest:
         chosen.logs["val_loss"],
         chosen.logs.get("val_accuracy"),
     )
+
+
+def folder_summary(folder: str, events: list[Event], planned: list[int]) -> RunSummary:
+    """The summary of a run read back from its folder: a run with fewer epochs than `planned`
+    (stopped, killed or still going) counts as stopped; test metrics when the file is there."""
+    epochs = [e for e in events if isinstance(e, EpochEnded)]
+    names = {e.phase: e.name for e in events if isinstance(e, PhaseStarted)}
+    done = [sum(1 for e in epochs if e.phase == phase) for phase in range(len(planned))]
+    model = Path(folder) / MODEL_FILE
+    ended = RunEnded(
+        folder,
+        done != planned,
+        read_test_metrics(folder),
+        str(model) if model.exists() else None,
+    )
+    return summarize(ended, epochs, names)
+
+
+def read_test_metrics(folder: str) -> dict[str, float] | None:
+    """test_metrics.json as numbers; None when the run has none (or it cannot be read)."""
+    try:
+        found = json.loads((Path(folder) / TEST_METRICS_FILE).read_text(encoding="utf-8"))
+        return {str(k): float(v) for k, v in found.items()}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None

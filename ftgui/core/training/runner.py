@@ -378,7 +378,9 @@ class PhaseRunner:
             from ftgui.core.training.epoch_records import cached_validation
 
             checker = cached_validation(tail, validation, f"{phase.name}: validation", self.time)
-            self._fit(self.model, images.train, None, phase, callback, checker)
+            pixels = features.pixels[None]  # decoded once; augmented in the model each epoch
+            train = cached_dataset(pixels, images.dataset.train.labels, batch, binary, images.order)
+            self._fit(self.model, train, None, phase, callback, checker)
             return
         train = cached_dataset(
             features.train, images.dataset.train.labels, batch, binary, images.order
