@@ -6,12 +6,14 @@ import argparse
 import os
 import sys
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from ftgui import __version__
 from ftgui.args import config_from_args
 from ftgui.core.errors import UserError
 
+PRELOAD_DELAY_MS = 150  # after the first paint: the window shows before TensorFlow starts loading
 SINGLE_MACHINE = (
     "ftgui: TF_CONFIG is set, but the window trains on this machine only; start the workers "
     "of a cluster with `python main.py train` instead.\n"
@@ -44,5 +46,6 @@ def launch(args: argparse.Namespace) -> int:
 
     window = MainWindow(config)
     window.show()
-    window.start_preloading()
+    # TensorFlow's process starts once the window has painted, not alongside the first paint
+    QTimer.singleShot(PRELOAD_DELAY_MS, window.start_preloading)
     return app.exec()
