@@ -115,9 +115,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         per_class = tuple(int(n) for n in args.images.split(","))
         data = args.data or digits_dataset(Path(tmp) / "digits", per_class)  # type: ignore[arg-type]
+        made = "" if args.data else f" ({args.images} images per class)"
         print(
-            f"{args.size} px, epochs {epochs[0]} + {epochs[1]}, batch 20, data {data} "
-            f"({args.images} images per class), CPU cores: {os.cpu_count()}",
+            f"{args.size} px, epochs {epochs[0]} + {epochs[1]}, batch 20, data {data}{made}, "
+            f"CPU cores: {os.cpu_count()}",
             flush=True,
         )
         runs: dict[str, list[dict]] = {v: [] for v in variants}
