@@ -140,8 +140,7 @@ def test_augmenting_every_epoch_decodes_once_and_caches_the_validation(book_data
 def test_each_run_epoch_reads_its_own_augmented_copy():
     import numpy as np
 
-    from ftgui.core.data.pipeline import EpochOrder
-    from ftgui.core.training.feature_cache import cached_dataset
+    from ftgui.core.data.pipeline import EpochOrder, cached_dataset
 
     copies = np.stack([np.full((6, 2, 2, 1), copy, np.float32) for copy in range(3)])
     copies[:, :, 0, 0, 0] = np.arange(6)  # which image

@@ -36,12 +36,11 @@ from ftgui.core.analysis.models import (
     read_run_info,
     run_models,
 )
+from ftgui.core.analysis.scoring import Scorer, Stop, shared_frozen_level
 from ftgui.core.data.dataset import Dataset, Split
 from ftgui.core.data.sample import resolve_dataset
 from ftgui.core.data.scan import REPORT_FILE, check_image
 from ftgui.core.errors import UserError
-from ftgui.core.settings.config import RunConfig
-from ftgui.core.training.tf_errors import tensorflow_errors
 
 if TYPE_CHECKING:
     import keras
@@ -52,7 +51,6 @@ if TYPE_CHECKING:
 MISSING = "file no longer exists"
 
 StatusLine = Callable[[str], None]
-Stop = Callable[[], bool]
 Verdict = Callable[[str], "str | None"]  # why a file cannot be used, or None
 
 
@@ -93,7 +91,7 @@ def evaluate(
     images = _images_of(info, split, _check_file)
     if model is None:
         model = _load(info, choice)
-    scorer = _Scorer(model, _binary(info))
+    scorer = Scorer(model, _binary(info))
     return _evaluate_images(info, choice.name, images, scorer, status, stop)
 
 
@@ -248,102 +246,6 @@ def _load(info: RunInfo, choice: ModelChoice) -> keras.Model:
     return load_model(info, choice)
 
 
-class _Scorer:
-    """Probabilities and Keras's per-image loss for batches of one model, traced once.
-
-    With a `shared_level` > 0 (conv-base layers frozen in every phase, so equal in every saved
-    model of the run), each split's outputs of those layers are computed once and kept, and
-    each model runs only the layers above them — the same numbers, a fraction of the work.
-    """
-
-    def __init__(
-        self, model: keras.Model, binary: bool, image_size: int = 0, shared_level: int = 0
-    ) -> None:
-        import keras
-        import tensorflow as tf
-
-        self.model, self.binary = model, binary
-        losses = keras.losses
-        loss = losses.binary_crossentropy if binary else losses.sparse_categorical_crossentropy
-        self.prefix = None
-        self.level = shared_level
-        self.shared: dict[str, list[tuple[Any, Any]]] = {}  # split → [(features, labels)]
-        upper = model
-        if shared_level:
-            from ftgui.core.training.feature_cache import prefix_model, tail_model
-
-            prefix = prefix_model(model, image_size, 0, shared_level)
-            self.prefix = tf.function(lambda x: prefix(x, training=False), reduce_retracing=True)
-            upper = tail_model(model, image_size, shared_level)
-
-        def step(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-            probabilities = upper(x, training=False)  # the output op keeps its logits, so the
-            return probabilities, loss(y, probabilities)  # loss is computed as evaluate does
-
-        self.step = tf.function(step, reduce_retracing=True)
-
-    def adopt(self, key: str, images: Split, known: KnownFeatures, config: RunConfig) -> None:
-        """Use `known` outputs for `key`'s images when they are those images at the shared
-        level (batched as `make_dataset` batches them)."""
-        from ftgui.core.training.feature_cache import cached_dataset
-
-        if self.prefix is None or known.level != self.level or known.files != images.files:
-            return
-        data = cached_dataset(known.values, images.labels, config.batch_size, self.binary)
-        self.shared[key] = list(data)
-
-    def _batches(self, data: Any, key: str) -> Any:
-        """`data`'s batches as the step takes them: through the shared layers once per key."""
-        if self.prefix is None:
-            yield from data
-            return
-        if key in self.shared:
-            yield from self.shared[key]
-            return
-        from ftgui.core.training.feature_cache import memory_budget_bytes
-
-        room = memory_budget_bytes(None) - sum(
-            int(x.shape.num_elements()) * 4 for kept in self.shared.values() for x, _ in kept
-        )
-        kept: list[tuple[Any, Any]] | None = []
-        for x, y in data:
-            features = self.prefix(x)
-            room -= int(features.shape.num_elements()) * 4
-            kept = kept if kept is not None and room > 0 else None  # too big to keep: recompute
-            if kept is not None:
-                kept.append((features, y))
-            yield features, y
-        if kept is not None:  # every batch went through (a stop leaves the generator early)
-            self.shared[key] = kept
-
-    def score(
-        self, data: Any, stop: Stop | None, what: str, key: str = ""
-    ) -> tuple[np.ndarray, np.ndarray] | None:
-        """(probabilities, losses) of every batch of `data`; None when `stop()` became true.
-
-        `key` names the images (their split) for reusing the shared layers' outputs."""
-        import numpy as np
-
-        probabilities, losses = [], []
-        with tensorflow_errors(f"evaluating {what}"):
-            for x, y in self._batches(data, key):
-                if stop is not None and stop():
-                    return None
-                p, loss = self.step(x, y)
-                probabilities.append(p.numpy())
-                losses.append(loss.numpy())
-        return np.concatenate(probabilities), np.concatenate(losses)
-
-
-def shared_frozen_level(config: RunConfig, models: int) -> int:
-    """The conv-base layers frozen in every phase (0: none), worth sharing with several models."""
-    from ftgui.core.training.feature_cache import frozen_prefix
-
-    if models < 2 or not config.phases:
-        return 0
-    return min(frozen_prefix(phase.trainable_layers) for phase in config.phases)
-
-
 def _evaluate_all(
     info: RunInfo,
     model: keras.Model | None,
@@ -367,7 +269,7 @@ def _evaluate_all(
             load_saved_weights(model, choice.path)
         if scorer is None:
             level = shared_frozen_level(info.config, len(models))
-            scorer = _Scorer(model, _binary(info), info.config.image_size, level)
+            scorer = Scorer(model, _binary(info), info.config.image_size, level)
             if known is not None and "validation" in images:
                 scorer.adopt("validation", images["validation"].usable, known, info.config)
         for split in splits:
@@ -382,7 +284,7 @@ def _evaluate_images(
     info: RunInfo,
     name: str,
     images: _Images,
-    scorer: _Scorer,
+    scorer: Scorer,
     status: StatusLine | None,
     stop: Stop | None,
 ) -> Evaluation | None:

@@ -1,9 +1,13 @@
-"""tf.data pipelines over the file lists of a `Dataset` (decode, resize, batch, prefetch)."""
+"""tf.data pipelines over the file lists of a `Dataset` (decode, resize, batch, prefetch), and
+over arrays computed from those images (cached frozen-layer outputs, decoded pixels)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from ftgui.core.data.dataset import Split
 
@@ -78,3 +82,43 @@ def make_dataset(
         .batch(batch_size)
         .prefetch(tf.data.AUTOTUNE)
     )
+
+
+def copy_for_epoch(run_epoch: int, copies: int) -> int:
+    """Which augmented copy of the training features run epoch `run_epoch` trains on."""
+    return run_epoch % copies
+
+
+def cached_dataset(
+    features: np.ndarray,
+    labels: Sequence[int],
+    batch_size: int,
+    binary: bool,
+    order: EpochOrder | None = None,
+) -> tf.data.Dataset:
+    """Batches of (features, labels) in `order`, as `make_dataset` batches the images.
+
+    With `order`, `features` has a leading copies axis and each batch reads the copy of the
+    order's current run epoch (`copy_for_epoch`); without, `features` is (images, …)."""
+    import tensorflow as tf
+
+    targets = (
+        np.asarray(labels, dtype=np.float32).reshape(-1, 1)
+        if binary
+        else np.asarray(labels, dtype=np.int32)
+    )
+    copies = features if order is not None else features[np.newaxis]
+    indices = order.dataset if order is not None else tf.data.Dataset.range(len(features))
+
+    def gather(batch: np.ndarray, epoch: np.int64) -> tuple[np.ndarray, np.ndarray]:
+        copy = copies[copy_for_epoch(int(epoch), len(copies))]
+        return np.asarray(copy[batch], dtype=np.float32), targets[batch]
+
+    def load(batch: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        epoch = order.epoch.read_value() if order is not None else tf.constant(0, tf.int64)
+        x, y = tf.numpy_function(gather, [batch, epoch], (tf.float32, tf.as_dtype(targets.dtype)))
+        x.set_shape((None, *copies.shape[2:]))
+        y.set_shape((None, *targets.shape[1:]))
+        return x, y
+
+    return indices.batch(batch_size).map(load).prefetch(tf.data.AUTOTUNE)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ftgui.core.errors import UserError
 from ftgui.core.paths import keras_cache_dir
-from ftgui.core.settings.config import PhaseConfig
+from ftgui.core.settings.config import WEIGHT_CHOICES, PhaseConfig
 from ftgui.core.settings.layer_plan import HEAD_UNITS
 
 if TYPE_CHECKING:
@@ -32,6 +32,23 @@ PIXEL_SCALE = 64.0  # ~ the std of VGG16-preprocessed pixels
 
 def imagenet_cache_path() -> Path:
     return keras_cache_dir() / "models" / NOTOP_FILE
+
+
+def check_weights_choice(weights: str) -> None:
+    """Refuse weights that are neither a choice nor an existing file, in one sentence."""
+    if weights not in WEIGHT_CHOICES and not Path(weights).expanduser().is_file():
+        raise UserError(
+            f"Weights '{weights}' is neither imagenet, none nor an existing file; check the path."
+        )
+
+
+def building_message(weights: str) -> str:
+    """What a run says while it builds the model: a first ImageNet download takes a while."""
+    if weights == "imagenet" and not imagenet_cache_path().exists():
+        return (
+            f"Downloading the ImageNet weights (58.9 MB, once) into {imagenet_cache_path().parent}…"
+        )
+    return f"Building VGG16 (weights: {weights})…"
 
 
 def build_conv_base(weights: str, image_size: int, seed: int = 1337) -> keras.Model:

@@ -241,24 +241,3 @@ def progress_callback(
 
 def floats(logs: dict | None) -> dict[str, float]:
     return {key: float(value) for key, value in (logs or {}).items()}
-
-
-def cached_validation(tail: Any, validation: Any, part: str, time_spent: TimeSpent) -> Any:
-    """A Keras callback adding `val_loss`, `val_accuracy` to each finished epoch's logs: the
-    `tail` model (sharing the trained layers) on the validation images' cached frozen outputs.
-
-    For phases whose training images are augmented every epoch (nothing else can be cached);
-    it must come before the callback that records the epoch. Skipped for an epoch being
-    stopped (it is rolled back).
-    """
-    import keras
-
-    class CachedValidation(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            if self.model.stop_training or logs is None:
-                return
-            with time_spent.part(part):
-                scores = tail.evaluate(validation, verbose=0, return_dict=True)
-            logs.update({f"val_{name}": value for name, value in scores.items()})
-
-    return CachedValidation()

@@ -6,6 +6,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ftgui.core.settings.config import RunConfig
+from ftgui.core.settings.layer_plan import LayerPlan
+
 
 @dataclass(frozen=True)
 class PhaseOutline:
@@ -135,3 +138,16 @@ Event = (
     | DeviceMemory
 )
 Listener = Callable[[Event], None]
+
+
+def phase_outlines(config: RunConfig, num_classes: int, steps: int) -> list[PhaseOutline]:
+    """Each phase of `config` as the run announces it: epochs, steps and parameter counts."""
+    outlines = []
+    for phase in config.phases:
+        plan = LayerPlan(config.image_size, num_classes, set(phase.trainable_layers))
+        outlines.append(
+            PhaseOutline(
+                phase.name, phase.epochs, steps, plan.trainable_params, plan.non_trainable_params
+            )
+        )
+    return outlines

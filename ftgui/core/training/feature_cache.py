@@ -24,16 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ftgui.core.model.build import HEAD_LAYER_NAMES, PREPROCESS_NAME, conv_base
+from ftgui.core.model.slices import level_shape, prefix_model
 from ftgui.core.settings.config import PhaseConfig
-from ftgui.core.settings.vgg16 import layer_names, vgg16_layers
+from ftgui.core.settings.vgg16 import layer_names
 from ftgui.core.training.events import quarterly
 
 if TYPE_CHECKING:
     import keras
-    import tensorflow as tf
-
-    from ftgui.core.data.pipeline import EpochOrder
 
 
 EXTRACT_BATCH = 64  # images per step when computing frozen outputs (inference only)
@@ -44,11 +41,6 @@ def frozen_prefix(trainable_layers: Sequence[str]) -> int:
     trainable = set(trainable_layers)
     names = layer_names()
     return next((i for i, name in enumerate(names) if name in trainable), len(names))
-
-
-def copy_for_epoch(run_epoch: int, copies: int) -> int:
-    """Which augmented copy of the training features run epoch `run_epoch` trains on."""
-    return run_epoch % copies
 
 
 def frozen_prefixes(phases: Sequence[PhaseConfig], enabled: bool) -> list[int]:
@@ -93,10 +85,6 @@ def memory_budget_bytes(budget_mb: int | None) -> int:
     except (OSError, KeyError, ValueError):
         available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
     return available // 4
-
-
-def level_shape(image_size: int, level: int) -> tuple[int, int, int]:
-    return vgg16_layers(image_size)[level - 1].output_shape
 
 
 def human_bytes(n: float) -> str:
@@ -164,40 +152,6 @@ def allocate(shape: tuple[int, ...], budget: int, used: int, folder: Path, name:
     )
 
 
-def base_layers(model: keras.Model) -> list[Any]:
-    """The conv-base layers of the full model, bottom to top, as layer objects."""
-    by_name = {layer.name: layer for layer in conv_base(model).layers}
-    return [by_name[name] for name in layer_names()]
-
-
-def prefix_model(model: keras.Model, image_size: int, start: int, stop: int) -> keras.Model:
-    """Layers [start, stop) of the base; from raw pixels (through preprocessing) when start is 0."""
-    import keras
-
-    if start == 0:
-        inputs = keras.Input((image_size, image_size, 3))
-        x = model.get_layer(PREPROCESS_NAME)(inputs)
-    else:
-        inputs = keras.Input(level_shape(image_size, start))
-        x = inputs
-    for layer in base_layers(model)[start:stop]:
-        x = layer(x)
-    return keras.Model(inputs, x, name=f"prefix_{start}_{stop}")
-
-
-def tail_model(model: keras.Model, image_size: int, level: int) -> keras.Model:
-    """The base layers above `level` and the head, sharing the full model's layer objects."""
-    import keras
-
-    inputs = keras.Input(level_shape(image_size, level), name=f"features_{level}")
-    x = inputs
-    for layer in base_layers(model)[level:]:
-        x = layer(x)
-    for name in HEAD_LAYER_NAMES:
-        x = model.get_layer(name)(x)
-    return keras.Model(inputs, x, name=f"tail_from_{level}")
-
-
 def compute_features(
     fn: keras.Model,
     batches: Any,
@@ -226,41 +180,6 @@ def feature_batches(features: np.ndarray, batch_size: int) -> Any:
     """Un-shuffled batches of an in-RAM or memory-mapped feature array."""
     for start in range(0, len(features), batch_size):
         yield np.asarray(features[start : start + batch_size])
-
-
-def cached_dataset(
-    features: np.ndarray,
-    labels: Sequence[int],
-    batch_size: int,
-    binary: bool,
-    order: EpochOrder | None = None,
-) -> tf.data.Dataset:
-    """Batches of (features, labels) in `order`, as `pipeline.make_dataset` batches the images.
-
-    With `order`, `features` has a leading copies axis and each batch reads the copy of the
-    order's current run epoch (`copy_for_epoch`); without, `features` is (images, …)."""
-    import tensorflow as tf
-
-    targets = (
-        np.asarray(labels, dtype=np.float32).reshape(-1, 1)
-        if binary
-        else np.asarray(labels, dtype=np.int32)
-    )
-    copies = features if order is not None else features[np.newaxis]
-    indices = order.dataset if order is not None else tf.data.Dataset.range(len(features))
-
-    def gather(batch: np.ndarray, epoch: np.int64) -> tuple[np.ndarray, np.ndarray]:
-        copy = copies[copy_for_epoch(int(epoch), len(copies))]
-        return np.asarray(copy[batch], dtype=np.float32), targets[batch]
-
-    def load(batch: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        epoch = order.epoch.read_value() if order is not None else tf.constant(0, tf.int64)
-        x, y = tf.numpy_function(gather, [batch, epoch], (tf.float32, tf.as_dtype(targets.dtype)))
-        x.set_shape((None, *copies.shape[2:]))
-        y.set_shape((None, *targets.shape[1:]))
-        return x, y
-
-    return indices.batch(batch_size).map(load).prefetch(tf.data.AUTOTUNE)
 
 
 def copy_augmenter(model: keras.Model, seed: int) -> Callable[[int], Callable[[Any], Any]]:

@@ -90,6 +90,12 @@ class RunFolder:
     def model_path(self) -> Path:
         return self.path / MODEL_FILE
 
+    def start(self, config: RunConfig) -> None:
+        """Create the folder and save the resolved configuration before any training."""
+        self.create()
+        config.out_dir = str(self.path)
+        self.write_config(config)
+
     def write_config(self, config: RunConfig) -> None:
         """config.json: every resolved setting (what `RunConfig.save` writes), atomically."""
         _write_text(self.path / CONFIG_FILE, json.dumps(config.to_dict(), indent=2) + "\n")

@@ -7,7 +7,6 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,23 +16,24 @@ from ftgui.core.data.sample import resolve_dataset
 from ftgui.core.data.scan import scan_dataset
 from ftgui.core.errors import UserError
 from ftgui.core.model.acceleration import WorkerRole, weights_digest, worker_role
+from ftgui.core.model.build import building_message, check_weights_choice
 from ftgui.core.paths import new_run_dir
-from ftgui.core.settings.config import WEIGHT_CHOICES, PhaseConfig, RunConfig
-from ftgui.core.settings.layer_plan import LayerPlan
+from ftgui.core.settings.config import PhaseConfig, RunConfig
 from ftgui.core.training.checkpoint import CHECKPOINT_FILE
 from ftgui.core.training.epoch_records import PhaseRecorder, progress_callback, save_model
 from ftgui.core.training.events import (
     DeviceMemory,
     Listener,
     PhaseEnded,
-    PhaseOutline,
     PhaseStarted,
     RunEnded,
     RunStarted,
     Status,
     epoch_from_row,
+    phase_outlines,
     quarterly,
 )
+from ftgui.core.training.phase_inputs import ImageData, PhaseInputs, cached_inputs
 from ftgui.core.training.resume import ResumePoint, plan_resume
 from ftgui.core.training.run_folder import RunFolder
 from ftgui.core.training.tensorboard_log import TensorBoardLog, open_tensorboard_log
@@ -51,20 +51,6 @@ Evaluator = Callable[
     [Path, Any, Callable[[str], None], Callable[[], bool], "KnownFeatures | None"],
     dict[str, float] | None,
 ]
-
-
-def check_weights_choice(weights: str) -> None:
-    if weights not in WEIGHT_CHOICES and not Path(weights).expanduser().is_file():
-        raise UserError(
-            f"Weights '{weights}' is neither imagenet, none nor an existing file; check the path."
-        )
-
-
-def start_run_folder(folder: RunFolder, config: RunConfig) -> None:
-    """Create the run folder and save the resolved configuration before any training."""
-    folder.create()
-    config.out_dir = str(folder.path)
-    folder.write_config(config)
 
 
 class PhaseRunner:
@@ -94,7 +80,7 @@ class PhaseRunner:
         self.role = worker_role()  # set when TF_CONFIG names a cluster
         self.scratch: Path | None = None  # a non-chief worker's temporary run folder
         self.cache: FeatureCache | None = None  # the frozen layers' outputs, while running
-        self.images: _ImageData | None = None
+        self.images: ImageData | None = None
         self.time = TimeSpent()  # where the run's wall time goes (`train --profile`)
         self.started_after = process_age() or 0.0  # seconds the process ran before the run
 
@@ -178,7 +164,7 @@ class PhaseRunner:
         steps = steps_for(dataset.train, config.batch_size)
 
         weights = "none" if from_saved_model else config.weights
-        listener(Status(_building_message(weights)))
+        listener(Status(building_message(weights)))
         with acceleration.strategy.scope(), self.time.part("model build and weights"):
             model = self.model = build_model(
                 dataset.num_classes,
@@ -197,7 +183,7 @@ class PhaseRunner:
         if self.resume:
             folder.keep_history(point.run_epochs_done)
         else:
-            start_run_folder(folder, config)
+            folder.start(config)
         report.save(folder.path)
         if config.tensorboard:
             self.tensorboard = open_tensorboard_log(folder.path, config.phases)
@@ -207,7 +193,7 @@ class PhaseRunner:
                 acceleration.describe(device),
                 dataset.summary(),
                 dataset.class_names,
-                _outlines(config, dataset.num_classes, steps),
+                phase_outlines(config, dataset.num_classes, steps),
                 report.to_json(),
             )
         )
@@ -216,9 +202,14 @@ class PhaseRunner:
 
         from ftgui.core.training.feature_cache import FeatureCache
 
-        self.images = _ImageData(dataset, train, validation, binary, order)
+        self.images = ImageData(dataset, train, validation, binary, order)
         if config.augment_copies and not config.cache_features:
-            listener(Status(_NO_COPIES))
+            listener(
+                Status(
+                    "Augmented copies need the frozen-layer cache, which is off; "
+                    "augmenting every epoch instead."
+                )
+            )
         self.cache = FeatureCache(
             config.phases,
             config.cache_features,
@@ -291,30 +282,23 @@ class PhaseRunner:
             recorder.resume_from(point.checkpoint)
         return recorder
 
-    def _fit(
-        self,
-        model: Any,
-        train: Any,
-        validation: Any,
-        phase: PhaseConfig,
-        callback: Any,
-        validation_callback: Any = None,
-    ) -> None:
-        """Fit from the phase's first unfinished epoch (the callback restores a resumed state);
-        a `validation_callback` puts the epoch's validation metrics into its logs first."""
+    def _fit(self, inputs: PhaseInputs, phase: PhaseConfig, callback: Any) -> None:
+        """Fit from the phase's first unfinished epoch (the callback restores a resumed state)."""
+        model = inputs.model
         if not model.optimizer.built:  # now, so there is a state to restore and roll back to
             with self.acceleration.strategy.scope():
                 model.optimizer.build(model.trainable_variables)
         before = dict(self.time.parts)
         started = self.time.clock()
+        callbacks = [c for c in (inputs.validation_callback, callback) if c is not None]
         try:
             with tensorflow_errors("training"):
                 model.fit(
-                    train,
-                    validation_data=validation,
+                    inputs.train,
+                    validation_data=inputs.validation,
                     initial_epoch=callback.recorder.epochs_done,
                     epochs=phase.epochs,
-                    callbacks=[c for c in (validation_callback, callback) if c is not None],
+                    callbacks=callbacks,
                     verbose=0,
                     shuffle=False,
                 )  # the tf.data pipeline shuffles, seeded
@@ -328,20 +312,9 @@ class PhaseRunner:
     def _train_phase(self, index: int, phase: PhaseConfig, callback: Any) -> None:
         """Fit one phase: on cached frozen-layer outputs when it can, else on the images."""
         config, images = self.config, self.images
-        level = self.cache.levels[index]
-        if not level:
-            self._fit(self.model, images.train, images.validation, phase, callback)
+        if not self.cache.levels[index]:
+            self._fit(PhaseInputs(self.model, images.train, images.validation), phase, callback)
             return
-        from ftgui.core.training.feature_cache import EXTRACT_BATCH
-
-        sources = (
-            make_dataset(images.dataset.train, config.image_size, EXTRACT_BATCH, images.binary),
-            make_dataset(
-                images.dataset.validation, config.image_size, EXTRACT_BATCH, images.binary
-            ),
-            len(images.dataset.train),
-            len(images.dataset.validation),
-        )
         with (
             tensorflow_errors("computing the frozen layers' outputs"),
             self.time.part("frozen-layer outputs (once)"),
@@ -349,14 +322,14 @@ class PhaseRunner:
             features = self.cache.features_for(
                 index,
                 self.model,
-                sources,
+                images.extraction_sources(config.image_size),
                 lambda text: self.listener(Status(text)),
                 self.stop.is_set,
             )
         if features is None:  # stopped while computing them
             return
         from ftgui.core.model.build import compile_for_phase
-        from ftgui.core.training.feature_cache import cached_dataset, tail_model
+        from ftgui.core.model.slices import tail_model
 
         with self.acceleration.strategy.scope():
             tail = tail_model(self.model, config.image_size, features.level)
@@ -367,25 +340,11 @@ class PhaseRunner:
                 self.acceleration.xla,
                 optimizer=self.model.optimizer,
             )
-        batch, binary = config.batch_size, images.binary
-        validation = cached_dataset(  # inference only: larger batches, the same mean loss
-            features.validation,
-            images.dataset.validation.labels,
-            max(batch, EXTRACT_BATCH),
-            binary,
+        validation_part = f"{phase.name}: validation"
+        inputs = cached_inputs(
+            features, tail, self.model, images, config.batch_size, validation_part, self.time
         )
-        if not features.copies:  # augmenting every epoch: only the validation is cached
-            from ftgui.core.training.epoch_records import cached_validation
-
-            checker = cached_validation(tail, validation, f"{phase.name}: validation", self.time)
-            pixels = features.pixels[None]  # decoded once; augmented in the model each epoch
-            train = cached_dataset(pixels, images.dataset.train.labels, batch, binary, images.order)
-            self._fit(self.model, train, None, phase, callback, checker)
-            return
-        train = cached_dataset(
-            features.train, images.dataset.train.labels, batch, binary, images.order
-        )
-        self._fit(tail, train, validation, phase, callback)
+        self._fit(inputs, phase, callback)
 
     def _finish(self, folder: RunFolder, dataset: Dataset, binary: bool, stopped: bool) -> RunEnded:
         config, listener, model = self.config, self.listener, self.model
@@ -434,15 +393,6 @@ class PhaseRunner:
             return None
 
 
-@dataclass
-class _ImageData:
-    dataset: Dataset
-    train: Any  # shuffled image batches
-    validation: Any
-    binary: bool
-    order: Any  # the shuffled index stream shared by cached and uncached phases
-
-
 def run(
     config: RunConfig,
     listener: Listener,
@@ -452,30 +402,3 @@ def run(
 ) -> RunEnded:
     """Run every phase of `config`, or continue it with `resume` (see PhaseRunner.run)."""
     return PhaseRunner(config, listener, stop, resume, evaluator).run()
-
-
-_NO_COPIES = (
-    "Augmented copies need the frozen-layer cache, which is off; augmenting every epoch instead."
-)
-
-
-def _building_message(weights: str) -> str:
-    from ftgui.core.model.build import imagenet_cache_path
-
-    if weights == "imagenet" and not imagenet_cache_path().exists():
-        return (
-            f"Downloading the ImageNet weights (58.9 MB, once) into {imagenet_cache_path().parent}…"
-        )
-    return f"Building VGG16 (weights: {weights})…"
-
-
-def _outlines(config: RunConfig, num_classes: int, steps: int) -> list[PhaseOutline]:
-    outlines = []
-    for phase in config.phases:
-        plan = LayerPlan(config.image_size, num_classes, set(phase.trainable_layers))
-        outlines.append(
-            PhaseOutline(
-                phase.name, phase.epochs, steps, plan.trainable_params, plan.non_trainable_params
-            )
-        )
-    return outlines

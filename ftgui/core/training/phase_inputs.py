@@ -1,0 +1,95 @@
+"""What a phase's `fit` reads: the run's images, or the frozen-layer outputs computed from them.
+
+A phase whose frozen layers are cached trains a tail model (the layers above them and the head)
+on their outputs. When the training images are augmented every epoch, the full model trains
+on pixels decoded once, and validation runs the tail on the cached validation outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ftgui.core.data.dataset import Dataset
+from ftgui.core.data.pipeline import EpochOrder, cached_dataset, make_dataset
+from ftgui.core.training.feature_cache import EXTRACT_BATCH, FeatureSet
+from ftgui.core.training.time_spent import TimeSpent
+
+
+@dataclass
+class ImageData:
+    """A run's images: the dataset and the pipelines its uncached phases read."""
+
+    dataset: Dataset
+    train: Any  # shuffled image batches
+    validation: Any
+    binary: bool
+    order: EpochOrder  # the shuffled index stream shared by cached and uncached phases
+
+    def extraction_sources(self, image_size: int) -> tuple[Any, Any, int, int]:
+        """Un-shuffled train and validation batches for computing frozen outputs, and counts."""
+        train, validation = self.dataset.train, self.dataset.validation
+        return (
+            make_dataset(train, image_size, EXTRACT_BATCH, self.binary),
+            make_dataset(validation, image_size, EXTRACT_BATCH, self.binary),
+            len(train),
+            len(validation),
+        )
+
+
+@dataclass
+class PhaseInputs:
+    """The model `fit` trains and the data it reads; a `validation_callback` validates instead
+    of `validation` (it puts the epoch's validation metrics into the logs)."""
+
+    model: Any
+    train: Any
+    validation: Any
+    validation_callback: Any = None
+
+
+def cached_inputs(
+    features: FeatureSet,
+    tail: Any,
+    model: Any,
+    images: ImageData,
+    batch_size: int,
+    validation_part: str,
+    time_spent: TimeSpent,
+) -> PhaseInputs:
+    """Inputs of a phase whose frozen layers are cached (`features`); `tail` is compiled."""
+    labels, binary = images.dataset.train.labels, images.binary
+    validation = cached_dataset(  # inference only: larger batches, the same mean loss
+        features.validation,
+        images.dataset.validation.labels,
+        max(batch_size, EXTRACT_BATCH),
+        binary,
+    )
+    if not features.copies:  # augmenting every epoch: pixels decoded once, validation cached
+        assert features.pixels is not None
+        train = cached_dataset(features.pixels[None], labels, batch_size, binary, images.order)
+        checker = cached_validation(tail, validation, validation_part, time_spent)
+        return PhaseInputs(model, train, None, checker)
+    train = cached_dataset(features.train, labels, batch_size, binary, images.order)
+    return PhaseInputs(tail, train, validation)
+
+
+def cached_validation(tail: Any, validation: Any, part: str, time_spent: TimeSpent) -> Any:
+    """A Keras callback adding `val_loss`, `val_accuracy` to each finished epoch's logs: the
+    `tail` model (sharing the trained layers) on the validation images' cached frozen outputs.
+
+    For phases whose training images are augmented every epoch (nothing else can be cached);
+    it must come before the callback that records the epoch. Skipped for an epoch being
+    stopped (it is rolled back).
+    """
+    import keras
+
+    class CachedValidation(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            if self.model.stop_training or logs is None:
+                return
+            with time_spent.part(part):
+                scores = tail.evaluate(validation, verbose=0, return_dict=True)
+            logs.update({f"val_{name}": value for name, value in scores.items()})
+
+    return CachedValidation()
