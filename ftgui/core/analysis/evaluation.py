@@ -271,7 +271,9 @@ def _evaluate_all(
             level = shared_frozen_level(info.config, len(models))
             scorer = Scorer(model, _binary(info), info.config.image_size, level)
             if known is not None and "validation" in images:
-                scorer.adopt("validation", images["validation"].usable, known, info.config)
+                scorer.adopt(
+                    "validation", images["validation"].usable, known, info.config.batch_size
+                )
         for split in splits:
             evaluation = _evaluate_images(info, choice.name, images[split], scorer, status, stop)
             if evaluation is None:

@@ -57,12 +57,12 @@ class Scorer:
 
         self.step = tf.function(step, reduce_retracing=True)
 
-    def adopt(self, key: str, images: Split, known: KnownFeatures, config: RunConfig) -> None:
+    def adopt(self, key: str, images: Split, known: KnownFeatures, batch_size: int) -> None:
         """Use `known` outputs for `key`'s images when they are those images at the shared
         level (batched as `make_dataset` batches them)."""
         if self.prefix is None or known.level != self.level or known.files != images.files:
             return
-        data = cached_dataset(known.values, images.labels, config.batch_size, self.binary)
+        data = cached_dataset(known.values, images.labels, batch_size, self.binary)
         self.shared[key] = list(data)
 
     def _batches(self, data: Any, key: str) -> Any:
