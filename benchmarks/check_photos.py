@@ -1,12 +1,14 @@
 """The image check on photos as people have them: 12-megapixel JPEGs.
 
     python benchmarks/check_photos.py [--photos 1000] [--folder DIR] [--baseline 50]
+                                      [--sizes 64,150]
 
 Writes `--photos` 4000×3000 JPEGs (~3 MB each: gradients and noise, quality 92) into a
 book-layout folder (kept in `--folder` for reuse, else a temporary one), then times ftgui's
-image check the way a run does it: first with an empty verdict cache, then again (the cache).
-`--baseline` photos are also checked the way the check worked before (full-size decode, one
-file at a time) for the per-photo comparison.
+image check alone: first with an empty verdict cache, then again (the cache); then the check
+the way a run does it, decoding every photo into the run's pixels at each of `--sizes` (RAM,
+no verdict cache use). `--baseline` photos are also checked the way the check worked before
+(full-size decode, one file at a time) for the per-photo comparison.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=1000)
     parser.add_argument("--folder", type=Path)
     parser.add_argument("--baseline", type=int, default=50)
+    parser.add_argument("--sizes", default="64,150")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.folder or Path(tmp) / "photos"
@@ -75,7 +78,7 @@ def main() -> None:
         )
         os.environ["FTGUI_HOME"] = str(Path(tmp) / "home")  # an empty verdict cache
         from ftgui.core.data.dataset import find_dataset
-        from ftgui.core.data.scan import scan_dataset
+        from ftgui.core.data.scan import DecodeInto, scan_dataset
 
         for attempt in ("first check (no cache)", "second check (cached verdicts)"):
             dataset = find_dataset(folder)
@@ -85,6 +88,17 @@ def main() -> None:
             print(
                 f"{attempt}: {seconds:.1f} s for {len(paths)} photos, "
                 f"{1000 * seconds / len(paths):.1f} ms each; decoded {report.checked}",
+                flush=True,
+            )
+        for size in (int(n) for n in args.sizes.split(",")):
+            dataset = find_dataset(folder)
+            started = time.perf_counter()
+            report = scan_dataset(dataset, decode=DecodeInto(size, 2**40, Path(tmp)))
+            seconds = time.perf_counter() - started
+            print(
+                f"check and decode at {size} px, as a run does: {seconds:.1f} s for "
+                f"{len(paths)} photos, {1000 * seconds / len(paths):.1f} ms each; "
+                f"{report.pixels.describe()}",
                 flush=True,
             )
         chosen = [str(p) for p in paths[: args.baseline]]

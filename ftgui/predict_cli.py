@@ -63,7 +63,7 @@ def _positive(text: str) -> int:
 
 def predict_main(argv: list[str]) -> int:
     """Entry point of `predict`; returns the exit status."""
-    # ftgui names every file TensorFlow cannot decode; its own log line per file is noise.
+    # ftgui names every file it cannot decode; TensorFlow's own log line per file is noise.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = predict_parser().parse_args(argv)
     return run_command(lambda stop: _predict(args, stop))

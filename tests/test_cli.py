@@ -159,7 +159,7 @@ def _check_profile(stdout: str) -> None:
     seconds = {line.rsplit(None, 3)[0].strip(): float(line.split()[-3]) for line in table[:-1]}
     for part in (
         "start-up (Python, ftgui imports)",
-        "image check",
+        "image check and decode (TensorFlow loads meanwhile)",
         "TensorFlow import and devices",
         "model build and weights",
         "frozen-layer outputs (once)",

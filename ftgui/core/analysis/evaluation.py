@@ -2,7 +2,8 @@
 
 Per image: the true and predicted class, the class probabilities and the loss; per split:
 accuracy, mean loss, the confusion matrix and each class's precision, recall, F1 and support.
-Images are read as training reads them (`pipeline.make_dataset` at the run's batch size) and each
+Images are read as training reads them (decoded by `pixels.decode_pixels`, batched at the run's
+batch size; after a run, straight from the images it decoded in its image check) and each
 image's loss is Keras's own loss function on the model's output, so accuracy and mean loss are
 `model.evaluate`'s. The two files, `evaluation/<model>-<split>.csv|.json`, read back without
 TensorFlow.
@@ -46,6 +47,8 @@ if TYPE_CHECKING:
     import keras
     import numpy as np
 
+    from ftgui.core.data.pixels import PixelStore
+    from ftgui.core.settings.config import RunConfig
     from ftgui.core.training.feature_cache import KnownFeatures
 
 MISSING = "file no longer exists"
@@ -108,6 +111,7 @@ def evaluate_finished_run(
     status: StatusLine,
     stop: Stop,
     known: KnownFeatures | None = None,
+    pixels: PixelStore | None = None,
 ) -> dict[str, float] | None:
     """The runner's evaluator: score the run's models with the model still in memory; return
     the final model's test metrics (`test_metrics.json`), None without a test split or when
@@ -116,12 +120,13 @@ def evaluate_finished_run(
     `model` holds the final weights; each best file's weights are loaded into it in turn and
     the final weights are put back at the end. Files the image check skipped are listed as
     skipped without decoding them again. `known`: the validation images' outputs of the
-    frozen layers, computed while training, used when they are the layers scoring shares.
+    frozen layers, computed while training, used when they are the layers scoring shares;
+    `pixels`: the images the run decoded, read instead of the files.
     """
     info = read_run_info(run_dir)
     final_weights = model.get_weights()
     try:
-        evaluations = _evaluate_all(info, model, _report_verdict(info), status, stop, known)
+        evaluations = _evaluate_all(info, model, _report_verdict(info), status, stop, known, pixels)
     finally:
         model.set_weights(final_weights)
     if stop():
@@ -253,6 +258,7 @@ def _evaluate_all(
     status: StatusLine | None,
     stop: Stop | None,
     known: KnownFeatures | None = None,
+    pixels: PixelStore | None = None,
 ) -> list[Evaluation]:
     """Every model on disk on every split; a given `model` holds the first model's weights."""
     from ftgui.core.model.build import load_saved_weights
@@ -275,7 +281,9 @@ def _evaluate_all(
                     "validation", images["validation"].usable, known, info.config.batch_size
                 )
         for split in splits:
-            evaluation = _evaluate_images(info, choice.name, images[split], scorer, status, stop)
+            evaluation = _evaluate_images(
+                info, choice.name, images[split], scorer, status, stop, pixels
+            )
             if evaluation is None:
                 return evaluations
             evaluations.append(evaluation)
@@ -289,21 +297,30 @@ def _evaluate_images(
     scorer: Scorer,
     status: StatusLine | None,
     stop: Stop | None,
+    pixels: PixelStore | None = None,
 ) -> Evaluation | None:
-    """Score one model on one split's images and write the two files."""
-    from ftgui.core.data.pipeline import make_dataset
-
+    """Score one model on one split's images (from `pixels` when it holds them) and write the
+    two files."""
+    data = _batches(images.usable, info.config, scorer.binary, pixels)
     what = f"{name} on {images.split}"
     if status is not None:
         status(f"Evaluating {what}…")
-    config = info.config
-    data = make_dataset(images.usable, config.image_size, config.batch_size, scorer.binary)
     scores = scorer.score(data, stop, what, images.split)
     if scores is None:
         return None
     evaluation = _evaluation(name, images, info.class_names, *scores)
     write_evaluation(info.folder, evaluation)
     return evaluation
+
+
+def _batches(split: Split, config: RunConfig, binary: bool, pixels: PixelStore | None) -> Any:
+    """Batches of the split's images: from `pixels` when it holds them all, else decoded."""
+    from ftgui.core.data.pipeline import cached_dataset, make_dataset
+
+    decoded = pixels.of(split.files) if pixels and pixels.size == config.image_size else None
+    if decoded is not None:
+        return cached_dataset(decoded, split.labels, config.batch_size, binary)
+    return make_dataset(split, config.image_size, config.batch_size, binary)
 
 
 def _evaluation(

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ftgui.core.data.pixels import decode_pixels
 from ftgui.core.data.scan import check_image
 from ftgui.core.errors import UserError
 from ftgui.core.files import write_atomically
@@ -65,18 +66,19 @@ def read_image(path: str | Path, image_size: int) -> tuple[np.ndarray, np.ndarra
 
     Raises a one-sentence UserError when the file cannot be read.
     """
-    path = check_image_file(path)
-    import tensorflow as tf
+    from PIL import Image
 
-    try:  # the same calls as make_dataset's `load`, so the model sees what training saw
-        image = tf.io.decode_image(tf.io.read_file(str(path)), channels=3, expand_animations=False)
-    except tf.errors.OpError as exc:
-        reason = " ".join(str(exc.message).split())[:80]
+    path = check_image_file(path)
+    try:
+        with Image.open(path) as image:
+            original = np.asarray(image.convert("RGB"))
+        pixels = decode_pixels(str(path), image_size)  # what training saw of this image
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        reason = " ".join(str(exc).split())[:80]
         raise UserError(
             f"Cannot read image {path} ({reason}); give a JPEG, PNG, BMP or GIF."
         ) from None
-    pixels = tf.image.resize(image, (image_size, image_size))
-    return image.numpy(), pixels.numpy().astype(np.float32)
+    return original, pixels.astype(np.float32)
 
 
 def check_image_file(path: str | Path) -> Path:

@@ -1,9 +1,9 @@
 """Classify new images with a run's model: expand paths, predict in batches, write a CSV.
 
-Images are read by `pipeline.make_dataset` itself (one file per element, so that a file that
-cannot be decoded drops out alone), then re-batched: the pixels are exactly training's. Files
-TensorFlow cannot decode are named afterwards with `scan.check_image`'s reason, so the check
-costs nothing for the files that can be read.
+Images are read by `pipeline.make_dataset` itself (one file per element, decoded in parallel,
+so that a file that cannot be decoded drops out alone), then re-batched: the pixels are exactly
+training's (`pixels.decode_pixels`). Files that cannot be decoded are named afterwards with
+`scan.check_image`'s reason, so the check costs nothing for the files that can be read.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ CSV_FIELDS = ("path", "predicted", "confidence")
 PROBABILITY_PREFIX = "p:"
 MISSING = "no such file or folder"
 NO_IMAGES = "no image files in this folder"
-UNDECODABLE = "TensorFlow cannot decode it"
+UNDECODABLE = "it cannot be decoded"
 
 Problem = dict[str, str]  # {"path", "reason"}
 
@@ -184,12 +184,12 @@ def _predictions(
 
 
 def _unreadable(files: Iterable[str]) -> list[Problem]:
-    """Why each of these files (which TensorFlow could not decode) cannot be read."""
+    """Why each of these files (which could not be decoded) cannot be read."""
     return [{"path": path, "reason": unreadable_reason(path)} for path in files]
 
 
 def unreadable_reason(path: str) -> str:
-    """Pillow's reason for a file TensorFlow could not decode (the image check's words)."""
+    """Pillow's reason for a file that could not be decoded (the image check's words)."""
     if not os.path.exists(path):
         return MISSING
     try:

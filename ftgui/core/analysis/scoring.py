@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ftgui.core.data.arrays import memory_budget_bytes
 from ftgui.core.data.dataset import Split
 from ftgui.core.data.pipeline import cached_dataset
 from ftgui.core.model.slices import prefix_model, tail_model
 from ftgui.core.settings.config import RunConfig
-from ftgui.core.training.feature_cache import frozen_prefix, memory_budget_bytes
+from ftgui.core.training.feature_cache import frozen_prefix
 from ftgui.core.training.tf_errors import tensorflow_errors
 
 if TYPE_CHECKING:

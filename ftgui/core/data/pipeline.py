@@ -1,5 +1,9 @@
 """tf.data pipelines over the file lists of a `Dataset` (decode, resize, batch, prefetch), and
-over arrays computed from those images (cached frozen-layer outputs, decoded pixels)."""
+over arrays computed from those images (decoded pixels, cached frozen-layer outputs).
+
+Both read pixels as `pixels.decode_pixels` gives them: a run decodes each image once, in its
+image check, and reads the `PixelStore` through `cached_dataset`; evaluation, prediction and
+the export check decode files through `make_dataset`, the same pixels."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ftgui.core.data.dataset import Split
+from ftgui.core.data.pixels import decode_pixels
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -60,6 +65,7 @@ def make_dataset(
     """Batches of (float32 RGB pixels 0–255, labels) in `order` (default: file order), prefetched.
 
     Labels are float32 of shape (1,) for a sigmoid head (`binary`), else int32 class indices.
+    A file Pillow cannot decode is an error in the pipeline (`ignore_errors` drops it).
     """
     import tensorflow as tf
 
@@ -67,10 +73,12 @@ def make_dataset(
     labels = tf.constant(split.labels, dtype=tf.int64)
     indices = order.dataset if order is not None else tf.data.Dataset.range(len(split))
 
+    def decode(path: bytes) -> np.ndarray:
+        return decode_pixels(path.decode(), image_size)
+
     def load(index: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        raw = tf.io.read_file(tf.gather(paths, index))
-        image = tf.io.decode_image(raw, channels=3, expand_animations=False)
-        image = tf.image.resize(image, (image_size, image_size))
+        pixels = tf.numpy_function(decode, [tf.gather(paths, index)], tf.uint8, stateful=False)
+        image = tf.cast(pixels, tf.float32)
         image.set_shape((image_size, image_size, 3))
         label = tf.gather(labels, index)
         if binary:

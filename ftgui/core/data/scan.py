@@ -4,9 +4,10 @@
 ("Input is empty", keras#15047). Each file is opened with Pillow, verified and decoded once
 (JPEGs at a reduced scale: every byte of their compressed data is still read and checked, only
 the inverse transform is smaller), on every core at once (Pillow decodes without holding the
-GIL); verdicts are cached by path, size and modification time, so rescanning an unchanged
-folder is near-instant. TensorFlow's decoder reads every accepted format (grayscale, RGBA,
-palette and CMYK included) straight to RGB.
+GIL). For a run the check's decode is the run's only one: with `decode`, each usable image's
+pixels (`pixels.decode_pixels`) go into a `PixelStore` that every epoch and phase reads.
+Verdicts are cached by path, size and modification time, so re-checking an unchanged folder
+without decoding is near-instant.
 """
 
 from __future__ import annotations
@@ -19,7 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from ftgui.core.data.arrays import allocate
 from ftgui.core.data.dataset import SPLITS, Dataset, Split
+from ftgui.core.data.pixels import PixelStore, pixels_of
 from ftgui.core.errors import UserError
 from ftgui.core.files import write_atomically, write_run_file
 from ftgui.core.paths import ftgui_home
@@ -38,7 +43,8 @@ class ScanReport:
     counts: dict[str, list[int]] = field(default_factory=dict)  # split -> usable per class
     skipped: list[dict[str, str]] = field(default_factory=list)  # {"path", "reason"}
     warnings: list[str] = field(default_factory=list)
-    checked: int = 0  # files decoded now (the rest came from the cache)
+    checked: int = 0  # files checked now (the rest came from the cache)
+    pixels: PixelStore | None = field(default=None, repr=False)  # with `decode`
 
     def summary(self) -> str:
         usable = sum(sum(c) for c in self.counts.values())
@@ -62,82 +68,126 @@ class ScanReport:
         write_run_file(folder / REPORT_FILE, lambda path: path.write_text(text, encoding="utf-8"))
 
 
+@dataclass(frozen=True)
+class DecodeInto:
+    """Where a run's decoded images go: S×S pixels, in RAM up to `budget` bytes, else in
+    a memory-mapped file in `folder`."""
+
+    size: int
+    budget: int
+    folder: Path
+
+
 def check_image(path: str) -> str | None:
     """Why this file cannot be used, or None when Pillow decodes it fully."""
+    return inspect_image(path, CHECK_SCALE, keep=False)[0]
+
+
+def inspect_image(path: str, size: int, keep: bool) -> tuple[str | None, np.ndarray | None]:
+    """(why the file cannot be used or None, its S×S pixels when `keep` and usable)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         if os.path.getsize(path) == 0:
-            return "empty file"
+            return "empty file", None
         with Image.open(path) as image:
             kind = image.format
             image.verify()
         if kind not in ACCEPTED_FORMATS:
-            return f"unsupported format {kind}"
+            return f"unsupported format {kind}", None
         with Image.open(path) as image:
+            if keep:
+                return None, pixels_of(image, size)
             if kind == "JPEG":
-                image.draft("RGB", (CHECK_SCALE, CHECK_SCALE))  # a 12 MP photo: 99 → ~35 ms
+                image.draft("RGB", (size, size))  # a 12 MP photo: 99 → ~35 ms at 256 px
             image.load()
     except UnidentifiedImageError:
-        return "not an image"
+        return "not an image", None
+    except Image.DecompressionBombError as exc:
+        return f"too many pixels to decode safely ({' '.join(str(exc).split())[:60]})", None
     except (OSError, SyntaxError, ValueError) as exc:  # truncated or corrupt data
-        return f"truncated or corrupt ({' '.join(str(exc).split())[:80]})"
-    return None
+        return f"truncated or corrupt ({' '.join(str(exc).split())[:80]})", None
+    return None, None
 
 
 def scan_dataset(
-    dataset: Dataset, progress: Callable[[int, int], None] | None = None
+    dataset: Dataset,
+    progress: Callable[[int, int], None] | None = None,
+    decode: DecodeInto | None = None,
 ) -> ScanReport:
-    """Decode-check every file, drop unusable ones from `dataset` in place, and report."""
+    """Check every file, drop unusable ones from `dataset` in place, and report; with
+    `decode`, the usable images' pixels are in `report.pixels` (splits in dataset order)."""
     cache_path = ftgui_home() / "scan_cache.json"
     cache = _load_cache(cache_path)
     report = ScanReport(str(dataset.root), list(dataset.class_names))
     splits = [(name, getattr(dataset, name)) for name in SPLITS]
     total = sum(len(split) for _, split in splits)
-    done = 0
-    verdicts = _verdicts(cache, [path for _, split in splits for path in split.files], report)
+    store = None
+    if decode is not None:
+        shape = (total, decode.size, decode.size, 3)
+        array = allocate(shape, decode.budget, 0, decode.folder, "pixels", np.uint8)
+        store = PixelStore(decode.size, array)
+    done = filled = 0  # files seen; rows of pixels filled
+    paths = [path for _, split in splits for path in split.files]
+    verdicts = _verdicts(cache, paths, report, decode.size if decode else None)
     for name, split in splits:
         kept = Split()
+        first = filled
         for path, label in zip(split.files, split.labels, strict=True):
-            reason = next(verdicts)
+            reason, pixels = next(verdicts)
             if reason:
                 report.skipped.append({"path": path, "reason": reason})
             else:
                 kept.files.append(path)
                 kept.labels.append(label)
+                if store is not None:
+                    row = first + len(kept.files) - 1
+                    store.array[row] = pixels
+                    store.rows[path] = row
             done += 1
             if progress is not None:
                 progress(done, total)
         setattr(dataset, name, kept)
+        filled += len(kept)
+        if store is not None:
+            store.splits[name] = (first, filled)
         if len(split):
             report.counts[name] = kept.counts(dataset.num_classes)
     _save_cache(cache_path, cache)
+    if store is not None:
+        store.array = store.array[:filled]
+        report.pixels = store
     _check_usable(dataset, report)
     return report
 
 
 def _verdicts(
-    cache: dict[str, list[Any]], paths: list[str], report: ScanReport
-) -> Iterator[str | None]:
-    """Each path's verdict in order: from the cache when the file is unchanged, else decoded
-    on a pool of threads (one per core), a few files ahead of the caller."""
+    cache: dict[str, list[Any]], paths: list[str], report: ScanReport, size: int | None
+) -> Iterator[tuple[str | None, np.ndarray | None]]:
+    """Each path's (verdict, pixels) in order, decoded on a pool of threads (one per core), a
+    few files ahead of the caller. Without `size` (no pixels wanted) an unchanged file's
+    verdict comes from the cache; with it, only a cached refusal skips the decode."""
     workers = max(1, min(os.cpu_count() or 1, 8))
     pool = ThreadPoolExecutor(workers, thread_name_prefix="ftgui-check")
+    keep = size is not None
     try:
         futures = []
         for path in paths:
             stat = os.stat(path)
             entry = cache.get(path)
-            if entry and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
+            unchanged = entry and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns
+            if unchanged and (entry[2] or not keep):
                 futures.append((path, None, entry[2], None))
-            else:
-                futures.append((path, stat, None, pool.submit(check_image, path)))
+                continue
+            job = pool.submit(inspect_image, path, size or CHECK_SCALE, keep)
+            futures.append((path, stat, None, job))
         for path, stat, reason, future in futures:
+            pixels = None
             if future is not None:
-                reason = future.result()
+                reason, pixels = future.result()
                 report.checked += 1
                 cache[path] = [stat.st_size, stat.st_mtime_ns, reason]
-            yield reason
+            yield reason, pixels
     finally:  # a caller that stops early does not wait for the files not yet started
         pool.shutdown(wait=True, cancel_futures=True)
 

@@ -66,7 +66,11 @@ def parse_args():
 
 
 def datasets(root):
-    """(train, validation, test or None): RGB pixels 0-255 resized as ftgui resizes them."""
+    """(train, validation, test or None): RGB pixels 0-255 at IMAGE_SIZE, read by Keras.
+
+    Keras decodes whole images and resizes them with TensorFlow's bilinear filter; ftgui decodes
+    JPEGs at a reduced scale and resizes with Pillow's (antialiased), so pixels differ slightly.
+    """
     options = dict(
         labels="inferred",
         label_mode="binary" if len(CLASS_NAMES) == 2 else "int",

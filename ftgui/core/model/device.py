@@ -6,7 +6,8 @@ import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 CPU_ONLY = "CPU only"  # what the status bar says when TensorFlow sees no GPU
@@ -38,6 +39,24 @@ def _split_cpu(tf: Any, count: int) -> None:
             tf.config.set_logical_device_configuration(
                 cpu, [tf.config.LogicalDeviceConfiguration()] * count
             )
+
+
+def import_in_background() -> Callable[[], None]:
+    """Start importing TensorFlow and Keras, quietly, on another thread (their import is mostly
+    one core's work: the image check decodes on the others meanwhile). Returns `wait`, which
+    returns once that import has ended; call it before printing to stderr or using TensorFlow.
+    A failed import is left for `setup_devices` to raise on the caller's thread."""
+    if "keras" in sys.modules:
+        return lambda: None
+
+    def load() -> None:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        with contextlib.suppress(Exception), _native_stderr_to_file():
+            import keras  # noqa: F401
+
+    thread = threading.Thread(target=load, name="ftgui-import", daemon=True)
+    thread.start()
+    return thread.join
 
 
 def setup_devices() -> str:

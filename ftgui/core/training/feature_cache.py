@@ -15,8 +15,6 @@ their frozen outputs are the same every epoch, and validation runs on them.
 
 from __future__ import annotations
 
-import math
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ftgui.core.data.arrays import (
+    allocate,
+    delete_mapped,
+    human_bytes,
+    memory_budget_bytes,
+    ram_bytes,
+)
 from ftgui.core.model.slices import level_shape, prefix_model
 from ftgui.core.settings.config import PhaseConfig
 from ftgui.core.settings.vgg16 import layer_names
@@ -74,29 +79,6 @@ def group_starts(levels: Sequence[int]) -> set[int]:
     return {i for i, level in enumerate(levels) if level and (i == 0 or not levels[i - 1])}
 
 
-def memory_budget_bytes(budget_mb: int | None) -> int:
-    """The RAM a cache may use: the setting, or a quarter of the memory available now."""
-    if budget_mb is not None:
-        return budget_mb * 2**20
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            info = dict(line.split(":", 1) for line in f)
-        available = int(info["MemAvailable"].split()[0]) * 1024
-    except (OSError, KeyError, ValueError):
-        available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
-    return available // 4
-
-
-def human_bytes(n: float) -> str:
-    if n < 1024:
-        return f"{n:.0f} B"
-    for unit in ("KB", "MB", "GB"):
-        n /= 1024
-        if n < 1024 or unit == "GB":
-            break
-    return f"{n:.1f} {unit}"
-
-
 @dataclass
 class FeatureSet:
     """Outputs of the first `level` conv-base layers for the train and validation images.
@@ -108,8 +90,8 @@ class FeatureSet:
     validation: np.ndarray
     on_disk: Path | None
     augmented: bool = False
-    # Without copies (augmenting every epoch): the training images' pixels, decoded and
-    # resized once as the pipeline does, for the full model (whose augmentation runs on them).
+    # Without copies (augmenting every epoch): the training images' pixels, decoded once (the
+    # run's pixel store), for the full model (whose augmentation runs on them).
     pixels: np.ndarray | None = None
 
     @property
@@ -133,23 +115,8 @@ class FeatureSet:
             images = f"the {len(self.validation):,} validation images (never augmented)"
         text = f"{name} outputs of {images} computed once: {human_bytes(self.nbytes)} {where}"
         if self.pixels is not None:
-            kept = "on disk" if isinstance(self.pixels, np.memmap) else "in RAM"
-            text += (
-                f"; the {len(self.pixels):,} training images decoded once: "
-                f"{human_bytes(self.pixels.nbytes)} {kept}"
-            )
+            text += f"; the {len(self.pixels):,} training images augmented every epoch"
         return text
-
-
-def allocate(shape: tuple[int, ...], budget: int, used: int, folder: Path, name: str) -> np.ndarray:
-    """A float32 array in RAM when it fits the budget, else a .npy memory map in `folder`."""
-    nbytes = math.prod(shape) * 4
-    if used + nbytes <= budget:
-        return np.empty(shape, dtype=np.float32)
-    folder.mkdir(parents=True, exist_ok=True)
-    return np.lib.format.open_memmap(
-        folder / f"{name}.npy", mode="w+", dtype=np.float32, shape=shape
-    )
 
 
 def compute_features(
@@ -218,7 +185,8 @@ class FeatureCache:
 
     With `augment` the root's training features are `augment_copies` augmented copies keyed
     by `seed` (the model must have its augmentation layers), none when that is 0 (the
-    training images are augmented every epoch; only validation is cached)."""
+    training images, `train_pixels`, are augmented every epoch; only validation is cached).
+    `reserved` bytes of the RAM budget are already taken (the run's decoded pixels)."""
 
     def __init__(
         self,
@@ -231,13 +199,16 @@ class FeatureCache:
         augment: bool = False,
         augment_copies: int = 0,
         seed: int = 0,
+        train_pixels: np.ndarray | None = None,
+        reserved: int = 0,
     ) -> None:
         self.prefixes = frozen_prefixes(phases, enabled)
         self.levels = root_levels(self.prefixes)
         self.starts = group_starts(self.levels)
         self.image_size = image_size
         self.batch_size = batch_size
-        self.budget = memory_budget_bytes(budget_mb)
+        self.budget = memory_budget_bytes(budget_mb) - reserved
+        self.train_pixels = train_pixels
         self.folder = folder
         self.augment = augment
         self.augment_copies = augment_copies
@@ -269,9 +240,8 @@ class FeatureCache:
                 fn, level, sources, copies, report, should_stop, "root", augmenter
             )
             if self.root is not None and not copies:
-                self.root.pixels = self._decode_once(train, n_train, should_stop)
-                if self.root.pixels is None:
-                    self.root = None
+                assert self.train_pixels is not None, "augmenting every epoch needs the pixels"
+                self.root.pixels = self.train_pixels
             if self.root is None:
                 return None
             report(self.root.describe())
@@ -291,25 +261,9 @@ class FeatureCache:
             fn, prefix, derived_sources, root.copies, report, should_stop, "derived"
         )
         if self.derived is not None:
-            self.derived.pixels = root.pixels  # shared, owned by the root
+            self.derived.pixels = root.pixels
             report(self.derived.describe())
         return self.derived
-
-    def _decode_once(
-        self, batches: Any, count: int, should_stop: Callable[[], bool]
-    ) -> np.ndarray | None:
-        """The training images' pixels (the pipeline's unshuffled batches) in one array."""
-        shape = (count, self.image_size, self.image_size, 3)
-        used = sum(s.nbytes for s in (self.root, self.derived) if s and s.on_disk is None)
-        pixels = allocate(shape, self.budget, used, self.folder, "root_pixels")
-        row = 0
-        for batch in batches:
-            x = np.asarray(batch[0] if isinstance(batch, tuple) else batch)
-            pixels[row : row + len(x)] = x
-            row += len(x)
-            if should_stop():
-                return None
-        return pixels
 
     def _compute(
         self,
@@ -324,13 +278,9 @@ class FeatureCache:
     ) -> FeatureSet | None:
         train_batches, val_batches, n_train, n_val = sources
         shape = level_shape(self.image_size, level)
-        used = sum(
-            s.train.nbytes + s.validation.nbytes
-            for s in (self.root, self.derived)
-            if s is not None and s.on_disk is None
-        )
+        used = sum(ram_bytes(s.train, s.validation) for s in (self.root, self.derived) if s)
         train = allocate((copies, n_train, *shape), self.budget, used, self.folder, f"{name}_train")
-        used += train.nbytes if not isinstance(train, np.memmap) else 0
+        used += ram_bytes(train)
         validation = allocate((n_val, *shape), self.budget, used, self.folder, f"{name}_val")
         label = layer_names()[level - 1]
         total = copies * n_train + n_val
@@ -371,14 +321,8 @@ class FeatureCache:
         setattr(self, which, None)
         if features is None:
             return
-        arrays = [features.train, features.validation]
-        if which == "root" and features.pixels is not None:  # the derived set shares them
-            arrays.append(features.pixels)
-        for array in arrays:
-            if isinstance(array, np.memmap):
-                path = Path(array.filename)
-                del array
-                path.unlink(missing_ok=True)
+        for array in (features.train, features.validation):  # the pixels are the run's
+            delete_mapped(array)
 
     def release(self) -> None:
         """Free the RAM and delete any cache files (they are rebuilt in a second when needed)."""

@@ -1,8 +1,9 @@
 """What a phase's `fit` reads: the run's images, or the frozen-layer outputs computed from them.
 
-A phase whose frozen layers are cached trains a tail model (the layers above them and the head)
-on their outputs. When the training images are augmented every epoch, the full model trains
-on pixels decoded once, and validation runs the tail on the cached validation outputs.
+Every phase reads the images decoded once in the run's image check (`PixelStore`). A phase
+whose frozen layers are cached trains a tail model (the layers above them and the head) on
+their outputs. When the training images are augmented every epoch, the full model trains on
+the decoded pixels, and validation runs the tail on the cached validation outputs.
 """
 
 from __future__ import annotations
@@ -11,29 +12,47 @@ from dataclasses import dataclass
 from typing import Any
 
 from ftgui.core.data.dataset import Dataset
-from ftgui.core.data.pipeline import EpochOrder, cached_dataset, make_dataset
+from ftgui.core.data.pipeline import EpochOrder, cached_dataset
+from ftgui.core.data.pixels import PixelStore
 from ftgui.core.training.feature_cache import EXTRACT_BATCH, FeatureSet
 from ftgui.core.training.time_spent import TimeSpent
 
 
 @dataclass
 class ImageData:
-    """A run's images: the dataset and the pipelines its uncached phases read."""
+    """A run's images: the dataset, its images decoded once, and the pipelines over them."""
 
     dataset: Dataset
-    train: Any  # shuffled image batches
-    validation: Any
+    pixels: PixelStore  # every usable image, decoded in the image check
     binary: bool
     order: EpochOrder  # the shuffled index stream shared by cached and uncached phases
+    train: Any  # shuffled batches of the training images
+    validation: Any
 
-    def extraction_sources(self, image_size: int) -> tuple[Any, Any, int, int]:
+    @classmethod
+    def over(
+        cls, dataset: Dataset, pixels: PixelStore, binary: bool, order: EpochOrder, batch: int
+    ) -> ImageData:
+        train = cached_dataset(
+            pixels.split("train")[None], dataset.train.labels, batch, binary, order
+        )
+        validation = cached_dataset(
+            pixels.split("validation"), dataset.validation.labels, batch, binary
+        )
+        return cls(dataset, pixels, binary, order, train, validation)
+
+    def batches(self, split: str, batch_size: int) -> Any:
+        """Un-shuffled batches of a split's images (for the frozen pass and the test split)."""
+        labels = getattr(self.dataset, split).labels
+        return cached_dataset(self.pixels.split(split), labels, batch_size, self.binary)
+
+    def extraction_sources(self) -> tuple[Any, Any, int, int]:
         """Un-shuffled train and validation batches for computing frozen outputs, and counts."""
-        train, validation = self.dataset.train, self.dataset.validation
         return (
-            make_dataset(train, image_size, EXTRACT_BATCH, self.binary),
-            make_dataset(validation, image_size, EXTRACT_BATCH, self.binary),
-            len(train),
-            len(validation),
+            self.batches("train", EXTRACT_BATCH),
+            self.batches("validation", EXTRACT_BATCH),
+            len(self.dataset.train),
+            len(self.dataset.validation),
         )
 
 

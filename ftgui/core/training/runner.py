@@ -10,13 +10,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ftgui.core.data.arrays import memory_budget_bytes
 from ftgui.core.data.dataset import Dataset
-from ftgui.core.data.pipeline import EpochOrder, make_dataset, steps_for
+from ftgui.core.data.pipeline import EpochOrder, steps_for
+from ftgui.core.data.pixels import PixelStore
 from ftgui.core.data.sample import resolve_dataset
-from ftgui.core.data.scan import scan_dataset
+from ftgui.core.data.scan import DecodeInto, ScanReport, scan_dataset
 from ftgui.core.errors import UserError
 from ftgui.core.model.acceleration import WorkerRole, weights_digest, worker_role
 from ftgui.core.model.build import building_message, check_weights_choice
+from ftgui.core.model.device import import_in_background
 from ftgui.core.paths import new_run_dir
 from ftgui.core.settings.config import PhaseConfig, RunConfig
 from ftgui.core.training.checkpoint import CHECKPOINT_FILE
@@ -44,11 +47,11 @@ if TYPE_CHECKING:
     from ftgui.core.training.feature_cache import FeatureCache, KnownFeatures
 
 # Scores a finished run's models: (run folder, model with the final weights, status, stop,
-# the validation images' frozen-layer outputs when cached) → the final model's test metrics,
-# None without them. Passed in (`analysis.evaluation.evaluate_finished_run`) because analysis
-# sits above training.
+# the validation images' frozen-layer outputs when cached, the run's decoded images) → the
+# final model's test metrics, None without them. Passed in
+# (`analysis.evaluation.evaluate_finished_run`) because analysis sits above training.
 Evaluator = Callable[
-    [Path, Any, Callable[[str], None], Callable[[], bool], "KnownFeatures | None"],
+    [Path, Any, Callable[[str], None], Callable[[], bool], "KnownFeatures | None", PixelStore],
     dict[str, float] | None,
 ]
 
@@ -81,6 +84,8 @@ class PhaseRunner:
         self.scratch: Path | None = None  # a non-chief worker's temporary run folder
         self.cache: FeatureCache | None = None  # the frozen layers' outputs, while running
         self.images: ImageData | None = None
+        self.decoded_in: Path | None = None  # where decoded images beyond the RAM budget go
+        self.created: Path | None = None  # the run folder, when this run created it
         self.time = TimeSpent()  # where the run's wall time goes (`train --profile`)
         self.started_after = process_age() or 0.0  # seconds the process ran before the run
 
@@ -89,6 +94,7 @@ class PhaseRunner:
         try:
             return self._run()
         finally:
+            self._drop_decoded()
             if self.tensorboard is not None:
                 self.tensorboard.close()
             if self.scratch is not None:
@@ -136,13 +142,7 @@ class PhaseRunner:
         dataset = resolve_dataset(config)
         if not self.resume:
             folder.check_free()
-        with self.time.part("image check"):
-            report = scan_dataset(
-                dataset, quarterly(lambda text: listener(Status(text)), "Checking images")
-            )
-        listener(Status(report.summary()))
-
-        listener(Status("Loading TensorFlow…"))
+        report = self._check_and_decode(dataset, folder)
         with self.time.part("TensorFlow import and devices"):
             from ftgui.core.model.device import setup_devices
 
@@ -159,8 +159,9 @@ class PhaseRunner:
         self.acceleration = acceleration = choose_acceleration(config, device)
         binary = dataset.num_classes <= 2
         order = EpochOrder(len(dataset.train), config.seed)  # one stream for every phase
-        train = make_dataset(dataset.train, config.image_size, config.batch_size, binary, order)
-        validation = make_dataset(dataset.validation, config.image_size, config.batch_size, binary)
+        assert report.pixels is not None
+        self.images = ImageData.over(dataset, report.pixels, binary, order, config.batch_size)
+        train = self.images.train
         steps = steps_for(dataset.train, config.batch_size)
 
         weights = "none" if from_saved_model else config.weights
@@ -202,7 +203,6 @@ class PhaseRunner:
 
         from ftgui.core.training.feature_cache import FeatureCache
 
-        self.images = ImageData(dataset, train, validation, binary, order)
         if config.augment_copies and not config.cache_features:
             listener(
                 Status(
@@ -220,6 +220,8 @@ class PhaseRunner:
             config.augmenting,
             config.augment_copies,
             config.seed,
+            self.images.pixels.split("train"),
+            self.images.pixels.ram_bytes,
         )
         stopped = False
         try:
@@ -253,6 +255,41 @@ class PhaseRunner:
             return self._finish(folder, dataset, binary, stopped)  # may read the cache
         finally:
             self.cache.release()
+
+    def _check_and_decode(self, dataset: Dataset, folder: RunFolder) -> ScanReport:
+        """Check every image and decode the usable ones once, on every core, while TensorFlow
+        loads on another thread."""
+        config, listener = self.config, self.listener
+        self.decoded_in = folder.path / "cache"
+        self.created = None if folder.path.exists() else folder.path
+        budget = memory_budget_bytes(config.cache_budget_mb)
+        decode = DecodeInto(config.image_size, budget, self.decoded_in)
+        loaded = import_in_background()
+        try:
+            with self.time.part("image check and decode (TensorFlow loads meanwhile)"):
+                progress = quarterly(lambda text: listener(Status(text)), "Checking images")
+                report = scan_dataset(dataset, progress, decode)
+        except BaseException:
+            loaded()  # TensorFlow's start-up chatter ends before the error is printed
+            raise
+        listener(Status(report.summary()))
+        assert report.pixels is not None
+        listener(Status(report.pixels.describe()))
+        listener(Status("Loading TensorFlow…"))
+        with self.time.part("TensorFlow import and devices"):
+            loaded()
+        return report
+
+    def _drop_decoded(self) -> None:
+        """Free the decoded images and delete their file; remove a run folder this run
+        created and never started (it stayed empty)."""
+        if self.images is not None:
+            self.images.pixels.release()
+        if self.decoded_in is not None:
+            shutil.rmtree(self.decoded_in, ignore_errors=True)
+        if self.created is not None:
+            with contextlib.suppress(OSError):  # not empty: the run started
+                self.created.rmdir()
 
     def _epoch_begins(self, run_epoch: int) -> None:
         """Key the epoch's randomness by its number in the run: the data order, dropout masks
@@ -322,7 +359,7 @@ class PhaseRunner:
             features = self.cache.features_for(
                 index,
                 self.model,
-                images.extraction_sources(config.image_size),
+                images.extraction_sources(),
                 lambda text: self.listener(Status(text)),
                 self.stop.is_set,
             )
@@ -356,7 +393,7 @@ class PhaseRunner:
         if not stopped and len(dataset.test):
             if test_metrics is None:
                 listener(Status("Evaluating the test split…"))
-                test = make_dataset(dataset.test, config.image_size, config.batch_size, binary)
+                test = self.images.batches("test", config.batch_size)
                 with tensorflow_errors("evaluating the test split"), self.time.part("test split"):
                     metrics = model.evaluate(test, verbose=0, return_dict=True)
                 test_metrics = {k: float(v) for k, v in metrics.items()}
@@ -387,7 +424,8 @@ class PhaseRunner:
             known = None
             if self.cache is not None and self.images is not None:
                 known = self.cache.validation_features(self.images.dataset.validation)
-            return self.evaluator(folder.path, self.model, status, self.stop.is_set, known)
+            pixels = self.images.pixels if self.images is not None else None
+            return self.evaluator(folder.path, self.model, status, self.stop.is_set, known, pixels)
         except UserError as exc:
             status(f"Evaluation skipped: {exc}")
             return None
