@@ -1,6 +1,7 @@
 """Each image is decoded once, in the image check, the way every reader of images decodes it."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -161,33 +162,49 @@ def test_a_run_that_fails_in_its_check_leaves_no_folder_behind(book_dataset, tmp
     assert not (tmp_path / "never").exists()
 
 
-def test_the_check_runs_while_tensorflow_loads(book_dataset, tmp_path):
-    """In a fresh process (TensorFlow not yet imported) the image check starts while another
-    thread imports TensorFlow, and the run goes on normally."""
+def test_the_check_decodes_in_processes_while_tensorflow_loads(book_dataset, tmp_path):
+    """In a fresh process (TensorFlow not yet imported) the check forks its decoding
+    processes, then starts importing TensorFlow on another thread while they decode; the
+    run goes on normally, its pixels the same as decoded here."""
     code = f"""
-import sys, threading
+import multiprocessing, sys, threading
 from ftgui.core.data import scan
 from ftgui.core.training import runner
 
 seen = []
-original = scan.scan_dataset
-def spy(*args, **kwargs):
-    seen.append([t.name for t in threading.enumerate()])
-    return original(*args, **kwargs)
-runner.scan_dataset = spy
+start_import = runner.import_in_background
+def spy():
+    seen.append((len(multiprocessing.active_children()), "tensorflow" in sys.modules))
+    return start_import()
+runner.import_in_background = spy
+pixels = []
+keep = scan.scan_dataset
+def keep_pixels(*args, **kwargs):
+    report = keep(*args, **kwargs)
+    pixels.append(report.pixels.array.copy())
+    return report
+runner.scan_dataset = keep_pixels
 from ftgui.core.settings.config import RunConfig
 config = RunConfig(data_dir={str(book_dataset)!r}, out_dir={str(tmp_path / "run")!r},
                    weights="none", image_size=32, batch_size=8)
 config.phases[0].epochs, config.phases[1].epochs = 1, 1
 ended = runner.run(config, lambda e: None)
-print("ftgui-import" in seen[0], ended.stopped, "keras" in sys.modules)
+import numpy
+numpy.save({str(tmp_path / "pixels.npy")!r}, pixels[0])
+print(seen, ended.stopped, "keras" in sys.modules)
 """
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.split() == ["True", "False", "True"]
+    workers = min(os.cpu_count() or 1, 8)
+    assert result.stdout.split("]")[0] == f"[({workers}, False)", result.stdout
+    assert result.stdout.split()[-2:] == ["False", "True"]
     assert "cuda" not in result.stderr.lower()  # TensorFlow's chatter stays hidden
+    dataset = find_dataset(book_dataset)
+    files = dataset.train.files + dataset.validation.files + dataset.test.files
+    expected = np.stack([decode_pixels(path, 32) for path in files])
+    np.testing.assert_array_equal(np.load(tmp_path / "pixels.npy"), expected)
 
 
 def test_grad_cam_reads_the_image_as_training_does(tmp_path):

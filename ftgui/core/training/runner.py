@@ -264,20 +264,26 @@ class PhaseRunner:
         self.created = None if folder.path.exists() else folder.path
         budget = memory_budget_bytes(config.cache_budget_mb)
         decode = DecodeInto(config.image_size, budget, self.decoded_in)
-        loaded = import_in_background()
+        importing: list[Callable[[], None]] = []  # waits for the import, once started
+
+        def import_meanwhile() -> None:
+            importing.append(import_in_background())
+
         try:
             with self.time.part("image check and decode (TensorFlow loads meanwhile)"):
                 progress = quarterly(lambda text: listener(Status(text)), "Checking images")
-                report = scan_dataset(dataset, progress, decode)
+                report = scan_dataset(dataset, progress, decode, import_meanwhile)
         except BaseException:
-            loaded()  # TensorFlow's start-up chatter ends before the error is printed
+            for wait in importing:  # TensorFlow's start-up chatter ends before the error
+                wait()
             raise
         listener(Status(report.summary()))
         assert report.pixels is not None
         listener(Status(report.pixels.describe()))
         listener(Status("Loading TensorFlow…"))
         with self.time.part("TensorFlow import and devices"):
-            loaded()
+            for wait in importing:
+                wait()
         return report
 
     def _drop_decoded(self) -> None:
