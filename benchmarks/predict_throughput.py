@@ -12,7 +12,7 @@ use. Measured:
   `model.predict` per batch of 32 on the same model.
 Each figure is the best of `--repeat` rounds. Also prints the largest difference between
 the plain loop's probabilities and ftgui's: `load_img` resizes with nearest-neighbour, while
-training (and ftgui's predictions) use TensorFlow's bilinear resize.
+training (and ftgui's predictions) decode JPEGs at a reduced scale and resize bilinearly.
 """
 
 from __future__ import annotations
