@@ -171,21 +171,21 @@ def test_the_check_decodes_in_processes_while_tensorflow_loads(book_dataset, tmp
     code = f"""
 import multiprocessing, sys, threading
 from ftgui.core.data import scan
-from ftgui.core.training import runner
+from ftgui.core.training import image_check, runner
 
 seen = []
-start_import = runner.import_in_background
+start_import = image_check.import_in_background
 def spy():
     seen.append((len(multiprocessing.active_children()), "tensorflow" in sys.modules))
     return start_import()
-runner.import_in_background = spy
+image_check.import_in_background = spy
 pixels = []
 keep = scan.scan_dataset
 def keep_pixels(*args, **kwargs):
     report = keep(*args, **kwargs)
     pixels.append(report.pixels.array.copy())
     return report
-runner.scan_dataset = keep_pixels
+image_check.scan_dataset = keep_pixels
 from ftgui.core.settings.config import RunConfig
 config = RunConfig(data_dir={str(book_dataset)!r}, out_dir={str(tmp_path / "run")!r},
                    weights="none", image_size=32, batch_size=8)

@@ -10,16 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ftgui.core.data.arrays import memory_budget_bytes
 from ftgui.core.data.dataset import Dataset
 from ftgui.core.data.pipeline import EpochOrder, steps_for
-from ftgui.core.data.pixels import PixelStore
 from ftgui.core.data.sample import resolve_dataset
-from ftgui.core.data.scan import DecodeInto, ScanReport, scan_dataset
 from ftgui.core.errors import UserError
-from ftgui.core.model.acceleration import WorkerRole, weights_digest, worker_role
+from ftgui.core.model.acceleration import weights_digest, worker_role
 from ftgui.core.model.build import building_message, check_weights_choice
-from ftgui.core.model.device import import_in_background
 from ftgui.core.paths import new_run_dir
 from ftgui.core.settings.config import PhaseConfig, RunConfig
 from ftgui.core.training.checkpoint import CHECKPOINT_FILE
@@ -34,16 +30,18 @@ from ftgui.core.training.events import (
     Status,
     epoch_from_row,
     phase_outlines,
-    quarterly,
 )
+from ftgui.core.training.image_check import ImageCheck
 from ftgui.core.training.phase_inputs import ImageData, PhaseInputs, cached_inputs
 from ftgui.core.training.resume import ResumePoint, plan_resume
 from ftgui.core.training.run_folder import RunFolder
 from ftgui.core.training.tensorboard_log import TensorBoardLog, open_tensorboard_log
 from ftgui.core.training.tf_errors import tensorflow_errors
 from ftgui.core.training.time_spent import TimeSpent, process_age
+from ftgui.core.training.workers import join_workers
 
 if TYPE_CHECKING:
+    from ftgui.core.data.pixels import PixelStore
     from ftgui.core.training.feature_cache import FeatureCache, KnownFeatures
 
 # Scores a finished run's models: (run folder, model with the final weights, status, stop,
@@ -51,7 +49,14 @@ if TYPE_CHECKING:
 # final model's test metrics, None without them. Passed in
 # (`analysis.evaluation.evaluate_finished_run`) because analysis sits above training.
 Evaluator = Callable[
-    [Path, Any, Callable[[str], None], Callable[[], bool], "KnownFeatures | None", PixelStore],
+    [
+        Path,
+        Any,
+        Callable[[str], None],
+        Callable[[], bool],
+        "KnownFeatures | None",
+        "PixelStore | None",
+    ],
     dict[str, float] | None,
 ]
 
@@ -84,8 +89,7 @@ class PhaseRunner:
         self.scratch: Path | None = None  # a non-chief worker's temporary run folder
         self.cache: FeatureCache | None = None  # the frozen layers' outputs, while running
         self.images: ImageData | None = None
-        self.decoded_in: Path | None = None  # where decoded images beyond the RAM budget go
-        self.created: Path | None = None  # the run folder, when this run created it
+        self.check: ImageCheck | None = None  # the run's decoded images, freed at the end
         self.time = TimeSpent()  # where the run's wall time goes (`train --profile`)
         self.started_after = process_age() or 0.0  # seconds the process ran before the run
 
@@ -94,7 +98,8 @@ class PhaseRunner:
         try:
             return self._run()
         finally:
-            self._drop_decoded()
+            if self.check is not None:
+                self.check.clean_up()
             if self.tensorboard is not None:
                 self.tensorboard.close()
             if self.scratch is not None:
@@ -107,23 +112,6 @@ class PhaseRunner:
             return RunFolder(config.out_dir or new_run_dir())
         self.scratch = Path(tempfile.mkdtemp(prefix="ftgui-worker-"))
         return RunFolder(self.scratch)
-
-    def _start_workers(self, role: WorkerRole) -> None:
-        """Say what several workers change, then join the cluster (before any other TF op)."""
-        if self.resume:
-            raise UserError("--resume cannot continue a run over several workers; unset TF_CONFIG.")
-        writes = "writes the run folder" if role.chief else "writes only a temporary folder"
-        self.listener(
-            Status(
-                f"Several workers (TF_CONFIG): this is {role.describe()} and {writes}; the "
-                f"frozen-layer cache is off (it cannot run under MultiWorkerMirroredStrategy). "
-                f"Waiting for the other workers…"
-            )
-        )
-        self.config.cache_features = False
-        from ftgui.core.model.acceleration import start_multi_worker
-
-        start_multi_worker()
 
     def _run(self) -> RunEnded:
         """Validate, build, train every phase, evaluate the test split; return the final event.
@@ -142,14 +130,15 @@ class PhaseRunner:
         dataset = resolve_dataset(config)
         if not self.resume:
             folder.check_free()
-        report = self._check_and_decode(dataset, folder)
+        self.check = ImageCheck(folder.path)
+        report, pixels = self.check.run(config, dataset, listener, self.time)
         with self.time.part("TensorFlow import and devices"):
             from ftgui.core.model.device import setup_devices
 
             device = setup_devices()
             import keras
         if self.role is not None:
-            self._start_workers(self.role)
+            join_workers(self.role, config, self.resume, listener)
 
         from ftgui.core.model.acceleration import choose_acceleration
         from ftgui.core.model.build import build_model, load_saved_weights
@@ -159,8 +148,7 @@ class PhaseRunner:
         self.acceleration = acceleration = choose_acceleration(config, device)
         binary = dataset.num_classes <= 2
         order = EpochOrder(len(dataset.train), config.seed)  # one stream for every phase
-        assert report.pixels is not None
-        self.images = ImageData.over(dataset, report.pixels, binary, order, config.batch_size)
+        self.images = ImageData.over(dataset, pixels, binary, order, config.batch_size)
         train = self.images.train
         steps = steps_for(dataset.train, config.batch_size)
 
@@ -255,47 +243,6 @@ class PhaseRunner:
             return self._finish(folder, dataset, binary, stopped)  # may read the cache
         finally:
             self.cache.release()
-
-    def _check_and_decode(self, dataset: Dataset, folder: RunFolder) -> ScanReport:
-        """Check every image and decode the usable ones once, on every core, while TensorFlow
-        loads on another thread."""
-        config, listener = self.config, self.listener
-        self.decoded_in = folder.path / "cache"
-        self.created = None if folder.path.exists() else folder.path
-        budget = memory_budget_bytes(config.cache_budget_mb)
-        decode = DecodeInto(config.image_size, budget, self.decoded_in)
-        importing: list[Callable[[], None]] = []  # waits for the import, once started
-
-        def import_meanwhile() -> None:
-            importing.append(import_in_background())
-
-        try:
-            with self.time.part("image check and decode (TensorFlow loads meanwhile)"):
-                progress = quarterly(lambda text: listener(Status(text)), "Checking images")
-                report = scan_dataset(dataset, progress, decode, import_meanwhile)
-        except BaseException:
-            for wait in importing:  # TensorFlow's start-up chatter ends before the error
-                wait()
-            raise
-        listener(Status(report.summary()))
-        assert report.pixels is not None
-        listener(Status(report.pixels.describe()))
-        listener(Status("Loading TensorFlow…"))
-        with self.time.part("TensorFlow import and devices"):
-            for wait in importing:
-                wait()
-        return report
-
-    def _drop_decoded(self) -> None:
-        """Free the decoded images and delete their file; remove a run folder this run
-        created and never started (it stayed empty)."""
-        if self.images is not None:
-            self.images.pixels.release()
-        if self.decoded_in is not None:
-            shutil.rmtree(self.decoded_in, ignore_errors=True)
-        if self.created is not None:
-            with contextlib.suppress(OSError):  # not empty: the run started
-                self.created.rmdir()
 
     def _epoch_begins(self, run_epoch: int) -> None:
         """Key the epoch's randomness by its number in the run: the data order, dropout masks
