@@ -23,11 +23,7 @@ def private_homes(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["FTGUI_HOME"] = str(home / "ftgui")
     os.environ["FTGUI_RUNS_DIR"] = str(home / "runs")
     os.environ["KERAS_HOME"] = str(home / "keras")
-    from PySide6.QtCore import QCoreApplication, QSettings
-
-    QCoreApplication.setOrganizationName("ftgui-tests")  # recent files, geometry: not the user's
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(home / "qs"))
+    # the window's own settings (recent files, geometry) follow FTGUI_HOME: not the user's
 
 
 @pytest.fixture

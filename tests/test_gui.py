@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QSettings, Qt
+from PySide6.QtCore import QCoreApplication, Qt
 
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.settings.layer_plan import LayerPlan
@@ -16,6 +16,7 @@ from ftgui.core.settings.vgg16 import layer_names
 from ftgui.core.training.events import RunStarted
 from ftgui.core.training.run_folder import HISTORY_FIELDS, read_history
 from ftgui.core.training.training_process import Ready
+from ftgui.gui.app_settings import window_settings
 from ftgui.gui.layer_table import TRAIN, LayerTableModel
 from ftgui.gui.main_window import MainWindow
 
@@ -25,7 +26,7 @@ RUN_TIMEOUT_MS = 180_000
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    QSettings().clear()  # no recent files or geometry from an earlier test
+    window_settings().clear()  # no recent files or geometry from an earlier test
     win = MainWindow(RunConfig())
     qtbot.addWidget(win)
     win.show()

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QRect, QSettings
+from PySide6.QtCore import QCoreApplication, QRect
 
 from ftgui.core.data.sample import apply_sample_defaults
 from ftgui.core.settings.config import RunConfig
@@ -21,6 +21,7 @@ from ftgui.core.training.events import (
     Status,
 )
 from ftgui.core.training.run_folder import RunFolder
+from ftgui.gui.app_settings import window_settings
 from ftgui.gui.main_window import MainWindow
 from ftgui.gui.phase_editor import TRAINS
 from ftgui.gui.run_progress import RunProgress
@@ -34,7 +35,7 @@ LONG_STATUS = (
 
 @pytest.fixture
 def window(qtbot):
-    QSettings().clear()  # the speed settings folded, no geometry from an earlier test
+    window_settings().clear()  # the speed settings folded, no geometry from an earlier test
     config = RunConfig(weights="none")
     apply_sample_defaults(config)
     win = MainWindow(config)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from ftgui.core.data.sample import apply_sample_defaults
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training.run_folder import HISTORY_FIELDS
+from ftgui.gui.app_settings import window_settings
 from ftgui.gui.file_actions import recent_label, with_suffix
 from ftgui.gui.main_window import MainWindow
 from ftgui.gui.phase_editor import NAME
@@ -18,7 +19,7 @@ from ftgui.gui.setting_widgets import window_words
 
 @pytest.fixture
 def window(qtbot):
-    QSettings().clear()
+    window_settings().clear()
     config = RunConfig(weights="none")
     apply_sample_defaults(config)
     win = MainWindow(config)

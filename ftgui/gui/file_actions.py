@@ -11,9 +11,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QPoint, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QPainter
-from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QProgressDialog, QWidget
 
 from ftgui.core.data.kaggle import import_dogs_vs_cats
@@ -28,9 +27,10 @@ from ftgui.core.training.run_folder import (
     read_history,
 )
 from ftgui.core.training.run_summary import RunSummary, folder_summary
+from ftgui.gui.app_settings import remember_folder, start_folder, window_settings
 from ftgui.gui.curves import CurvesWidget
+from ftgui.gui.plot_export import render_svg
 from ftgui.gui.setting_widgets import window_words
-from ftgui.gui.settings_panel import last_folder, remember_folder
 from ftgui.gui.tasks import BackgroundTask, TaskState
 
 MAX_RECENT = 8
@@ -63,8 +63,8 @@ def recent_label(path: str) -> str:
 
 
 def runs_start() -> str:
-    """Where run-folder dialogs open: the runs folder when it exists, else the last folder."""
-    return str(runs_dir()) if runs_dir().is_dir() else last_folder()
+    """Where run-folder dialogs open: the runs folder when it exists, else the last run opened."""
+    return str(runs_dir()) if runs_dir().is_dir() else start_folder("runs")
 
 
 def check_resumable(folder: str) -> RunConfig:
@@ -88,7 +88,7 @@ class FileActions(QObject):
     ) -> None:
         super().__init__(window)
         self.window, self.config_source, self.plots = window, config_source, plots
-        self.settings = QSettings()
+        self.settings = window_settings()
         self.run_task = BackgroundTask(self)
         self.import_task = BackgroundTask(self)
         self.import_progress: QProgressDialog | None = None
@@ -160,10 +160,10 @@ class FileActions(QObject):
     # -- configurations -------------------------------------------------------------------
     def open_config_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self.window, "Open configuration", last_folder(), "JSON (*.json)"
+            self.window, "Open configuration", start_folder("config"), "JSON (*.json)"
         )
         if path:
-            remember_folder(path)
+            remember_folder("config", path)
             self.open_config(path)
 
     def open_config(self, path: str) -> bool:
@@ -180,11 +180,11 @@ class FileActions(QObject):
         path, _ = QFileDialog.getSaveFileName(
             self.window,
             "Save configuration",
-            str(Path(last_folder() or ".") / "config.json"),
+            str(Path(start_folder("config")) / "config.json"),
             "JSON (*.json)",
         )
         if path:
-            remember_folder(path)
+            remember_folder("config", path)
             self.save_config(with_suffix(path, ".json"))
 
     def save_config(self, path: str) -> bool:
@@ -203,6 +203,7 @@ class FileActions(QObject):
     def open_run_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self.window, "Open run folder", runs_start())
         if folder:
+            remember_folder("runs", folder)
             self.open_run(folder)
 
     def open_run(self, folder: str) -> None:
@@ -223,6 +224,7 @@ class FileActions(QObject):
             self.window, "Resume a stopped or killed run", runs_start()
         )
         if folder:
+            remember_folder("runs", folder)
             self.resume_run(folder)
 
     def resume_run(self, folder: str) -> None:
@@ -237,12 +239,15 @@ class FileActions(QObject):
     # -- the Kaggle import ----------------------------------------------------------------
     def import_kaggle_dialog(self) -> None:
         archive, _ = QFileDialog.getOpenFileName(
-            self.window, "Kaggle's Dogs vs Cats train.zip", last_folder(), "Zip archives (*.zip)"
+            self.window,
+            "Kaggle's Dogs vs Cats train.zip",
+            start_folder("kaggle"),
+            "Zip archives (*.zip)",
         )
         if archive:
-            remember_folder(archive)
+            remember_folder("kaggle", archive)
             out = QFileDialog.getExistingDirectory(
-                self.window, "An empty folder for the dataset", last_folder()
+                self.window, "An empty folder for the dataset", start_folder("data")
             )
             if out:
                 self.import_kaggle(archive, out)
@@ -294,11 +299,11 @@ class FileActions(QObject):
         path, chosen = QFileDialog.getSaveFileName(
             self.window,
             "Export plots",
-            str(Path(last_folder() or ".") / "curves.png"),
+            str(Path(start_folder("plots")) / "curves.png"),
             "PNG image (*.png);;SVG vector image (*.svg)",
         )
         if path:
-            remember_folder(path)
+            remember_folder("plots", path)
             self.export_plots(with_suffix(path, ".svg" if "svg" in chosen else ".png"))
 
     def export_plots(self, path: str) -> bool:
@@ -335,21 +340,6 @@ class FileActions(QObject):
             action = self.recent_menu.addAction(recent_label(path), lambda p=path, o=opener: o(p))
             action.setToolTip(path)
         self.recent_menu.setEnabled(bool(self.recent()))
-
-
-def render_svg(widget: QWidget, path: str) -> bool:
-    """Paint `widget` into an SVG file as vectors; False when the file cannot be written."""
-    generator = QSvgGenerator()
-    generator.setFileName(path)
-    generator.setSize(widget.size())
-    generator.setViewBox(widget.rect())
-    generator.setTitle("ftgui curves")
-    painter = QPainter()
-    if not painter.begin(generator):
-        return False
-    widget.render(painter, QPoint(0, 0))
-    painter.end()
-    return Path(path).exists() and Path(path).stat().st_size > 0
 
 
 def shown_copy(config: RunConfig) -> RunConfig:

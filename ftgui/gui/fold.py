@@ -1,13 +1,14 @@
 """A folding section of a form: a "Title ▸" button, a one-line summary when folded, the rows
-when open; open or folded is remembered between sessions (QSettings)."""
+when open; open or folded is remembered between sessions (FTGUI_HOME/window.ini)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QSettings, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QToolButton, QVBoxLayout, QWidget
 
+from ftgui.gui.app_settings import window_settings
 from ftgui.gui.elided_label import ElidedLabel
 
 
@@ -33,7 +34,7 @@ class Fold(QObject):
         self.rows.setContentsMargins(0, 0, 0, 0)
         self.rows.setSpacing(3)
         self.button.toggled.connect(self._toggled)
-        self.button.setChecked(QSettings().value(key, False, type=bool))
+        self.button.setChecked(window_settings().value(key, False, type=bool))
         self._toggled(self.button.isChecked())
 
     def is_open(self) -> bool:
@@ -51,4 +52,4 @@ class Fold(QObject):
         self.content.setVisible(shown)
         self.summary.setVisible(not shown)
         self.refresh()
-        QSettings().setValue(self.key, shown)
+        window_settings().setValue(self.key, shown)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QTabWidget
 
@@ -20,6 +20,7 @@ from ftgui.core.settings.layer_plan import LayerPlan
 from ftgui.core.training.events import PhaseStarted, RunEnded, RunStarted
 from ftgui.core.training.run_summary import RunSummary
 from ftgui.gui.analysis_client import AnalysisClient
+from ftgui.gui.app_settings import window_settings
 from ftgui.gui.curves import CURVE_EVENTS
 from ftgui.gui.dataset_report import DatasetReportNotice
 from ftgui.gui.export_dialog import ExportDialog
@@ -43,7 +44,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("ftgui — fine-tune VGG16")
         self.config = config or RunConfig()
-        self.settings = QSettings()
+        self.settings = window_settings()
         self.close_when_stopped = False
         self.last_error: QMessageBox | None = None
         self.num_classes = 2

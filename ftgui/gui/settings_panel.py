@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -24,6 +24,7 @@ from ftgui.core.paths import runs_dir
 from ftgui.core.settings.config import WEIGHT_CHOICES, RunConfig
 from ftgui.core.settings.fields import RUN, RUN_SETTINGS, SPEED
 from ftgui.core.training.run_folder import RunFolder
+from ftgui.gui.app_settings import remember_folder, start_folder
 from ftgui.gui.setting_grid import COMPANIONS, add_fields, row_of, speed_fold
 from ftgui.gui.setting_widgets import (
     RangeDoubleSpinBox,
@@ -40,7 +41,6 @@ WEIGHT_LABELS = (("imagenet", "ImageNet"), ("file", "File…"), ("none", "Random
 SAMPLE_TEXT = "✓ Sample: scikit-learn's handwritten digits, 10 classes, 1,797 images (no download)"
 # Settings with their own widgets (a folder, a file); every other one gets `setting_widget`.
 OWN_WIDGETS = ("data_dir", "sample", "weights", "out_dir")
-LAST_FOLDER_KEY = "last_folder"
 BROWSE_TIPS = {
     "data": "Pick the dataset folder",
     "weights": "Pick a VGG16 conv-base weights file (.h5 or .weights.h5)",
@@ -51,17 +51,6 @@ BROWSE_TIPS = {
 def runs_placeholder() -> str:
     """The Run folder's placeholder: where a run goes when the field is empty."""
     return f"empty: a new time-stamped folder under {runs_dir()}"
-
-
-def last_folder() -> str:
-    """The folder a file dialog last chose (remembered across sessions)."""
-    return str(QSettings().value(LAST_FOLDER_KEY, "") or "")
-
-
-def remember_folder(path: str) -> None:
-    """Remember `path`'s folder (or `path` itself when it is one) for the next file dialog."""
-    folder = Path(path) if Path(path).is_dir() else Path(path).parent
-    QSettings().setValue(LAST_FOLDER_KEY, str(folder))
 
 
 class SettingsPanel(QGroupBox):
@@ -331,16 +320,19 @@ class SettingsPanel(QGroupBox):
         button.clicked.connect(slot)
         return button
 
-    def _start_folder(self, text: str) -> str:
-        """Where a dialog opens: the field's own path when it exists, else the last folder."""
+    @staticmethod
+    def _start_folder(text: str, kind: str) -> str:
+        """Where a dialog opens: the field's own path when it exists, else that dialog's last
+        folder (the runs folder or home before any)."""
         path = Path(text.strip()).expanduser() if text.strip() else None
-        return str(path) if path is not None and path.exists() else last_folder()
+        return str(path) if path is not None and path.exists() else start_folder(kind)
 
     def _browse_data(self) -> None:
         start = "" if self.sample else self.data_edit.text()
-        folder = QFileDialog.getExistingDirectory(self, "Dataset folder", self._start_folder(start))
+        start = self._start_folder(start, "data")
+        folder = QFileDialog.getExistingDirectory(self, "Dataset folder", start)
         if folder:
-            remember_folder(folder)
+            remember_folder("data", folder)
             self.sample = False
             self.data_edit.setText(folder)
             self.check_dataset()
@@ -349,11 +341,11 @@ class SettingsPanel(QGroupBox):
         path, _ = QFileDialog.getOpenFileName(
             self,
             "VGG16 conv-base weights",
-            self._start_folder(self.weights_edit.text()),
+            self._start_folder(self.weights_edit.text(), "weights"),
             "Keras weights (*.h5 *.hdf5 *.weights.h5)",
         )
         if path:
-            remember_folder(path)
+            remember_folder("weights", path)
             self.weights_combo.setCurrentIndex(self.weights_combo.findData("file"))
             self.weights_edit.setText(path)
 
