@@ -74,6 +74,52 @@ def test_a_run_stopped_before_any_epoch_says_why_it_has_no_model():
     assert collector.summary.lines() == ["No model saved: stopped before its first epoch finished."]
 
 
+def _stopped_in_fine_tune() -> list:
+    """Stopped (Esc) after fine-tune epoch 3 of 20."""
+    fine = PhaseOutline("Fine-tune", 20, STEPS, 9_000, 7_600_000)
+    return [
+        RunStarted("/runs/r2", "CPU", "d", ["a", "b"], [HEAD, fine]),
+        PhaseStarted(0, "Head", 3, STEPS),
+        *(_epoch(0, e, 0.5 - e / 10, 0.7) for e in range(3)),
+        PhaseStarted(1, "Fine-tune", 20, STEPS),
+        *(_epoch(1, e, 0.3 - e / 100, 0.8) for e in range(3)),
+        RunEnded("/runs/r2", True, None, "/runs/r2/model.keras"),
+    ]
+
+
+def test_a_phase_cut_short_says_stopped_after_how_many_of_its_planned_epochs():
+    collector = SummaryCollector()
+    for event in _stopped_in_fine_tune():
+        collector(event)
+    assert collector.summary.lines() == [
+        "Stopped; every finished epoch is kept.",
+        "Phase 1 'Head': best epoch 3/3 (val_acc 0.7000, val_loss 0.3000)",
+        "Phase 2 'Fine-tune': best epoch 3, stopped after 3 of 20 epochs "
+        "(val_acc 0.8000, val_loss 0.2800)",
+    ]
+
+
+def test_the_window_summary_of_a_phase_cut_short_does_not_read_as_finished(qtbot):
+    from ftgui.gui.run_summary import RunSummaryDialog
+
+    dialog = RunSummaryDialog()
+    qtbot.addWidget(dialog)
+    for event in _stopped_in_fine_tune():
+        dialog.handle(event)
+    assert dialog.cell_text(1, 1) == "3 of 3"
+    assert dialog.cell_text(2, 1) == "3 · stopped after 3 of 20"
+
+
+def test_a_run_folder_read_back_with_fewer_epochs_than_planned_says_stopped_after(tmp_path):
+    from ftgui.core.training.run_summary import folder_summary
+
+    events = [e for e in _stopped_in_fine_tune() if not isinstance(e, (RunStarted, RunEnded))]
+    summary = folder_summary(str(tmp_path), events, [3, 20])
+    assert summary.stopped
+    assert summary.phases[1].stop_note() == "stopped after 3 of 20"
+    assert not summary.phases[0].stopped_early()
+
+
 def test_the_cli_ends_with_the_summary_and_the_run_folder():
     out = io.StringIO()
     printer = ProgressPrinter(out)

@@ -118,10 +118,17 @@ class RunSummaryDialog(QDialog):
 
 def _cells(phase: PhaseBest) -> tuple[str, str, str, str]:
     name = f"{phase.phase + 1}. {phase.name}"
+    best = "–" if phase.epoch is None else str(phase.epoch + 1)
+    # "3 · stopped after 3 of 20" for a phase cut short; "3 of 20" for a finished one
+    epochs = (
+        f"{best} · {phase.stop_note()}"
+        if phase.stopped_early()
+        else f"{best} of {phase.epochs_done}"
+    )
     if phase.epoch is None or phase.val_loss is None:
-        return name, f"– of {phase.epochs_done}", "–", "–"
+        return name, epochs, "–", "–"
     accuracy = "–" if phase.val_accuracy is None else f"{phase.val_accuracy:.4f}"
-    return name, f"{phase.epoch + 1} of {phase.epochs_done}", accuracy, f"{phase.val_loss:.4f}"
+    return name, epochs, accuracy, f"{phase.val_loss:.4f}"
 
 
 def _caption(text: str) -> QLabel:

@@ -26,16 +26,28 @@ class PhaseBest:
     epoch: int | None = None  # 0-based; None when no epoch had a finite validation loss
     val_loss: float | None = None
     val_accuracy: float | None = None
+    epochs_planned: int | None = None  # None when the plan is not known
+
+    def stopped_early(self) -> bool:
+        """Fewer epochs finished than the phase planned (stopped, killed or crashed)."""
+        return self.epochs_planned is not None and self.epochs_done < self.epochs_planned
+
+    def stop_note(self) -> str:
+        """ "stopped after 3 of 20" for a phase cut short, else ""."""
+        return (
+            f"stopped after {self.epochs_done} of {self.epochs_planned}"
+            if self.stopped_early()
+            else ""
+        )
 
     def line(self) -> str:
         head = f"Phase {self.phase + 1} '{self.name}'"
+        note = f", {self.stop_note()} epochs" if self.stopped_early() else ""
         if self.epoch is None or self.val_loss is None:
-            return f"{head}: no validation loss in {self.epochs_done} epochs"
+            return f"{head}: no validation loss in {self.epochs_done} epochs{note}"
         accuracy = "" if self.val_accuracy is None else f"val_acc {self.val_accuracy:.4f}, "
-        return (
-            f"{head}: best epoch {self.epoch + 1}/{self.epochs_done} "
-            f"({accuracy}val_loss {self.val_loss:.4f})"
-        )
+        best = f"{self.epoch + 1}" if note else f"{self.epoch + 1}/{self.epochs_done}"
+        return f"{head}: best epoch {best}{note} ({accuracy}val_loss {self.val_loss:.4f})"
 
 
 @dataclass(frozen=True)
@@ -76,34 +88,50 @@ class SummaryCollector:
 
     def __init__(self) -> None:
         self.names: dict[int, str] = {}
+        self.planned: dict[int, int] = {}
         self.epochs: list[EpochEnded] = []
         self.summary: RunSummary | None = None
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, RunStarted):
             self.names = {index: p.name for index, p in enumerate(event.phases)}
+            self.planned = {index: p.epochs for index, p in enumerate(event.phases)}
             self.epochs, self.summary = [], None
         elif isinstance(event, PhaseStarted):
             self.names[event.phase] = event.name
+            self.planned[event.phase] = event.epochs
         elif isinstance(event, EpochEnded):
             self.epochs.append(event)
         elif isinstance(event, RunEnded):
-            self.summary = summarize(event, self.epochs, self.names)
+            self.summary = summarize(event, self.epochs, self.names, self.planned)
 
 
-def summarize(ended: RunEnded, epochs: Iterable[EpochEnded], names: dict[int, str]) -> RunSummary:
-    """The summary of a run from its epochs (live or replayed) and its final event."""
+def summarize(
+    ended: RunEnded,
+    epochs: Iterable[EpochEnded],
+    names: dict[int, str],
+    planned: dict[int, int] | None = None,
+) -> RunSummary:
+    """The summary of a run from its epochs (live or replayed) and its final event; `planned`
+    (epochs per phase) lets a phase cut short say so."""
     by_phase: dict[int, list[EpochEnded]] = {}
     for event in epochs:
         by_phase.setdefault(event.phase, []).append(event)
     phases = [
-        phase_best(index, names.get(index, f"phase {index + 1}"), by_phase[index])
+        phase_best(
+            index,
+            names.get(index, f"phase {index + 1}"),
+            by_phase[index],
+            (planned or {}).get(index),
+        )
         for index in sorted(by_phase)
     ]
     return RunSummary(ended.run_dir, phases, ended.test_metrics, ended.model_path, ended.stopped)
 
 
-def phase_best(phase: int, name: str, epochs: list[EpochEnded]) -> PhaseBest:
+def phase_best(
+    phase: int, name: str, epochs: list[EpochEnded], planned: int | None = None
+) -> PhaseBest:
     """The first epoch with the lowest finite validation loss (the rule of the best model)."""
     lowest, chosen = math.inf, None
     for event in sorted(epochs, key=lambda e: e.epoch):
@@ -111,7 +139,7 @@ def phase_best(phase: int, name: str, epochs: list[EpochEnded]) -> PhaseBest:
         if val_loss is not None and math.isfinite(val_loss) and val_loss < lowest:
             lowest, chosen = val_loss, event  # as checkpoint.Best.improves
     if chosen is None:
-        return PhaseBest(phase, name, len(epochs))
+        return PhaseBest(phase, name, len(epochs), epochs_planned=planned)
     return PhaseBest(
         phase,
         name,
@@ -119,6 +147,7 @@ def phase_best(phase: int, name: str, epochs: list[EpochEnded]) -> PhaseBest:
         chosen.epoch,
         chosen.logs["val_loss"],
         chosen.logs.get("val_accuracy"),
+        planned,
     )
 
 
@@ -135,7 +164,7 @@ def folder_summary(folder: str, events: list[Event], planned: list[int]) -> RunS
         read_test_metrics(folder),
         str(model) if model.exists() else None,
     )
-    return summarize(ended, epochs, names)
+    return summarize(ended, epochs, names, dict(enumerate(planned)))
 
 
 def read_test_metrics(folder: str) -> dict[str, float] | None:
