@@ -67,7 +67,8 @@ def test_bad_weights_files_exit_2_with_one_line(book_dataset, tmp_path):
         "--out",
         str(tmp_path / "r"),
     )
-    assert_one_line_error(result, "does not fit the VGG16 conv base")
+    assert_one_line_error(result, "is not a Keras weights file (not HDF5)")
+    assert "signature" not in result.stderr
     assert not (tmp_path / "r" / "history.csv").exists()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import h5py
 import pytest
 from PySide6.QtCore import QCoreApplication, QRect
 
@@ -122,7 +123,7 @@ def test_a_failed_run_in_the_window_says_why_in_the_progress_line(window, qtbot,
     from tests.test_gui import RUN_TIMEOUT_MS, wait_for_dataset_check
 
     junk = tmp_path / "junk.h5"
-    junk.write_bytes(b"not a weights file")
+    h5py.File(junk, "w").close()  # HDF5, so the window lets it through; holds no VGG16
     statuses: list[str] = []
     window.runs.subscribe(lambda event: statuses.append(event.text), Status)
     combo = window.settings_panel.weights_combo
@@ -184,7 +185,7 @@ def test_opening_a_stopped_run_shows_its_summary_and_resets_the_progress_line(
         "0.7000",
         "0.8000",
     ]
-    assert window.summary.cell_text(2, 1) == "1 of 1"
+    assert window.summary.cell_text(2, 1) == "1 · stopped after 1 of 3"
     assert window.summary.folder.toolTip() == str(run)
     assert window.progress.format() == "Opened run: Stopped; every finished epoch is kept."
     assert "ETA" not in window.progress.format() and not window.progress._refresh.isActive()

@@ -35,10 +35,31 @@ def test_the_official_notop_h5_layout_loads(tmp_path, reference_base):
     assert _same_weights(build_conv_base(str(path), 48), reference_base)
 
 
-def test_an_unreadable_weights_file_is_one_sentence(tmp_path):
+def test_a_weights_file_that_is_not_hdf5_is_one_sentence_in_the_app_s_words(tmp_path):
     path = tmp_path / "junk.h5"
     path.write_bytes(b"this is not HDF5")
-    with pytest.raises(UserError, match=f"Weights file {path} does not fit the VGG16 conv base"):
+    with pytest.raises(UserError, match="is not a Keras weights file") as raised:
+        build_conv_base(str(path), 32)
+    assert str(raised.value) == (
+        f"Weights file {path} is not a Keras weights file (not HDF5); use {NOTOP_FILE} or a "
+        ".weights.h5 saved from a VGG16 conv base."
+    )  # nothing of h5py's "Unable to synchronously open file (file signature not found)"
+
+
+def test_an_hdf5_file_with_a_user_block_is_taken_for_weights(tmp_path, reference_base):
+    from ftgui.core.model.build import weights_file_problem
+
+    path = tmp_path / "with-block.h5"
+    with h5py.File(path, "w", userblock_size=512) as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, reference_base)
+    assert weights_file_problem(path) is None
+    assert _same_weights(build_conv_base(str(path), 48), reference_base)
+
+
+def test_an_empty_hdf5_file_does_not_fit_the_conv_base(tmp_path):
+    path = tmp_path / "empty.h5"
+    h5py.File(path, "w").close()
+    with pytest.raises(UserError, match=f"Weights file {path} (does not fit|left .* unset)"):
         build_conv_base(str(path), 32)
 
 

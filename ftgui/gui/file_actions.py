@@ -172,7 +172,7 @@ class FileActions(QObject):
         except UserError as exc:
             self.errored.emit(window_words(str(exc)), "")
             return False
-        self.config_opened.emit(config)
+        self.config_opened.emit(without_used_run_folder(config))
         self.remember(path)
         return True
 
@@ -347,3 +347,11 @@ def shown_copy(config: RunConfig) -> RunConfig:
     shown = copy.deepcopy(config)
     shown.out_dir = None
     return shown
+
+
+def without_used_run_folder(config: RunConfig) -> RunConfig:
+    """A run's own config.json names its folder, which already holds that run: leave the Run
+    folder empty (Start then makes a new one), as opening the run folder does."""
+    if config.out_dir and RunFolder(config.out_dir).holds_a_run():
+        config.out_dir = None
+    return config

@@ -42,8 +42,11 @@ def launch(args: argparse.Namespace) -> int:
     except UserError as exc:
         sys.stderr.write(f"ftgui: error: {exc}\n")
         return 2
+    from ftgui.gui.file_actions import without_used_run_folder
     from ftgui.gui.main_window import MainWindow
 
+    if args.out_dir is None:  # --out given on purpose is shown, with its reason if it is used
+        config = without_used_run_folder(config)
     window = MainWindow(config)
     window.show()
     # TensorFlow's process starts once the window has painted, not alongside the first paint

@@ -31,7 +31,7 @@ from ftgui.gui.results_view import ResultsView
 from ftgui.gui.run_controller import RunController
 from ftgui.gui.run_progress import PROGRESS_EVENTS
 from ftgui.gui.run_summary import SUMMARY_EVENTS, RunSummaryDialog
-from ftgui.gui.setting_widgets import window_words
+from ftgui.gui.setting_widgets import commit_typed_value, window_words
 from ftgui.gui.status_bar import STATUS_EVENTS, RunStatusBar
 from ftgui.gui.train_page import TrainPage
 from ftgui.gui.window_state import restore_window_state, save_window_state
@@ -109,6 +109,8 @@ class MainWindow(QMainWindow):
         panel.sample_chosen.connect(self.use_sample)
         editor.selection_changed.connect(self._show_phase)
         editor.changed.connect(self._update_start_state)
+        for reason in (panel.range_reason, editor.reason):  # notes of clamped values
+            reason.noted.connect(self.page.start_reason.show_note)
         self.layers_box.plan_edited.connect(self._plan_edited)
         self.start_button.clicked.connect(self.start_training)
         self.stop_button.clicked.connect(runs.stop)
@@ -190,14 +192,18 @@ class MainWindow(QMainWindow):
 
     def _update_start_state(self) -> None:
         problems = self.problems()
-        can_start = not self.runs.is_running() and not problems
+        running = self.runs.is_running()
+        can_start = not running and not problems
         self.start_button.setEnabled(can_start)
         self.start_action.setEnabled(can_start)
         self.start_button.setToolTip(problems[0] if problems else "Run every phase in order")
+        labels = (*self.settings_panel.reason_labels(), self.phase_editor.reason)
+        waiting = None if running else next((r for r in labels if r.problem), None)
+        self.page.start_reason.mirror(waiting, "Start waits: ")  # where the person looks
 
     # -- running --------------------------------------------------------------------------
     def start_training(self) -> None:
-        if self.runs.is_running():
+        if self.runs.is_running() or commit_typed_value():  # a clamp is said before it is used
             return
         config = copy.deepcopy(self.current_config())
         try:

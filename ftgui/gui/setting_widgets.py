@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
+    QApplication,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -70,6 +71,8 @@ def _control_name(flag_text: str) -> str:
 class ReasonLabel(QLabel):
     """A small line under a field: green when fine, red with the reason when not."""
 
+    noted = Signal(str)  # a note was shown (in the window's words)
+
     def __init__(self) -> None:
         super().__init__()
         self.setWordWrap(True)
@@ -105,6 +108,13 @@ class ReasonLabel(QLabel):
         self.problem = ""
         self.setStyleSheet(NOTE_STYLE)
         self.setText(window_words(text))
+        self.noted.emit(self.text())
+
+    def mirror(self, source: ReasonLabel | None, prefix: str = "") -> None:
+        """Show `source`'s problem in its colour after `prefix`; nothing when None."""
+        self.problem = source.problem if source is not None else ""
+        self.setStyleSheet(source.styleSheet() if source is not None else OK_STYLE)
+        self.setText(f"{prefix}{self.problem}" if self.problem else "")
 
 
 def setting_widget(setting: Setting) -> QWidget:
@@ -145,8 +155,9 @@ def range_text(spin: QSpinBox | QDoubleSpinBox) -> str:
 
 
 class _RangeReporting:
-    """Mixin for spin boxes: typed text outside the range is clamped on Enter or focus-out, and
-    `out_of_range(message)` says so afterwards instead of Qt's silent refusal of the keys."""
+    """Mixin for spin boxes: typed text outside the range is clamped (on Enter, focus-out or
+    `interpretText`), and `out_of_range(message)` says so afterwards, every time, instead of
+    Qt's silent refusal of the keys."""
 
     def _init_range(self) -> None:
         self._typed = ""
@@ -171,13 +182,30 @@ class _RangeReporting:
         if number is None or self.minimum() <= number <= self.maximum():
             return super().fixup(text)
         self._typed = text.strip()
+        QTimer.singleShot(0, self._report_clamp)  # however the text was interpreted
         clamped = min(max(number, self.minimum()), self.maximum())
         return self.textFromValue(type(self.value())(clamped))
 
-    def _report_clamp(self) -> None:
-        if self._typed:
-            typed, self._typed = self._typed, ""
-            self.out_of_range.emit(f"{typed} is outside {range_text(self)}; set to {self.text()}.")
+    def _report_clamp(self) -> bool:
+        """Say what a clamped value became, once; True when there was one to say."""
+        if not self._typed:
+            return False
+        typed, self._typed = self._typed, ""
+        self.out_of_range.emit(f"{typed} is outside {range_text(self)}; set to {self.text()}.")
+        return True
+
+
+def commit_typed_value() -> bool:
+    """Interpret the text typed in the focused spin box now (a shortcut such as Ctrl+R does not
+    end its editing); True when it was out of range and clamped (its note is shown)."""
+    focused = QApplication.focusWidget()
+    spin = focused if isinstance(focused, _RangeReporting) else None
+    if spin is None and focused is not None and isinstance(focused.parent(), _RangeReporting):
+        spin = focused.parent()  # the spin box's line edit
+    if spin is None:
+        return False
+    spin.interpretText()
+    return spin._report_clamp()
 
 
 class RangeSpinBox(_RangeReporting, QSpinBox):

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from ftgui.core.data.dataset import Dataset, find_dataset
 from ftgui.core.data.sample import sample_dir
 from ftgui.core.errors import UserError
-from ftgui.core.model.build import imagenet_cache_path
+from ftgui.core.model.build import imagenet_cache_path, weights_file_problem
 from ftgui.core.paths import runs_dir
 from ftgui.core.settings.config import WEIGHT_CHOICES, RunConfig
 from ftgui.core.settings.fields import RUN, RUN_SETTINGS, SPEED
@@ -147,11 +147,14 @@ class SettingsPanel(QGroupBox):
         self.weights_combo.currentIndexChanged.connect(self._weights_changed)
         self.weights_edit.textChanged.connect(self._weights_changed)
         self.out_edit.textChanged.connect(self.check_out)
-        for widget in self.fields.values():
+        for name, widget in self.fields.items():
             changed_signal(widget).connect(self.changed)
             if isinstance(widget, RangeSpinBox | RangeDoubleSpinBox):
                 widget.valueChanged.connect(lambda _: self.range_reason.show_ok(""))
-                widget.out_of_range.connect(self.range_reason.show_note)
+                title = RUN[name].window_title
+                widget.out_of_range.connect(
+                    lambda text, t=title: self.range_reason.show_note(f"{t}: {text}")
+                )
         self.validation_split.valueChanged.connect(self._scan_timer.start)
         for box in COMPANIONS:
             self.fields[box].toggled.connect(self._companions_follow)
@@ -203,10 +206,12 @@ class SettingsPanel(QGroupBox):
                 setattr(config, companion, RUN[companion].default)
         config.out_dir = self.out_edit.text().strip() or None
 
+    def reason_labels(self) -> tuple[ReasonLabel, ...]:
+        """The lines whose problems Start waits for, top to bottom."""
+        return self.data_reason, self.weights_reason, self.out_reason
+
     def problems(self) -> list[str]:
-        return [
-            r.problem for r in (self.data_reason, self.weights_reason, self.out_reason) if r.problem
-        ]
+        return [r.problem for r in self.reason_labels() if r.problem]
 
     def set_running(self, running: bool) -> None:
         for child in self.findChildren(QWidget):
@@ -285,6 +290,8 @@ class SettingsPanel(QGroupBox):
                 self.weights_reason.show_problem("Choose a weights file (.h5 or .weights.h5).")
             elif not path.is_file():
                 self.weights_reason.show_problem(f"Weights file {path} does not exist.")
+            elif problem := weights_file_problem(path):
+                self.weights_reason.show_problem(problem)
             else:
                 self.weights_reason.show_ok(f"{path.name}: checked when training starts.")
         self.changed.emit()

@@ -11,13 +11,13 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from ftgui.core.model.device import CPU_ONLY
 from ftgui.core.model.doctor import gpu_diagnosis
-from ftgui.core.training.events import DeviceMemory, RunEnded, RunStarted, Status
+from ftgui.core.training.events import DeviceMemory, PhaseStarted, RunEnded, RunStarted, Status
 from ftgui.core.training.training_process import Ready
 from ftgui.gui.elided_label import ElidedLabel
 from ftgui.gui.setting_widgets import window_words
 from ftgui.gui.tasks import BackgroundTask
 
-STATUS_EVENTS = (Ready, Status, RunStarted, RunEnded, DeviceMemory)
+STATUS_EVENTS = (Ready, Status, RunStarted, PhaseStarted, RunEnded, DeviceMemory)
 
 
 class RunStatusBar(QStatusBar):
@@ -40,6 +40,7 @@ class RunStatusBar(QStatusBar):
         self.addPermanentWidget(self.memory_label)
         self.addPermanentWidget(self.device_label)
         self.running = False
+        self.phases = 0  # of the run going on
         self._diagnosis = BackgroundTask(self)
         self._diagnosis.succeeded.connect(self._show_diagnosis)
 
@@ -53,6 +54,9 @@ class RunStatusBar(QStatusBar):
         elif isinstance(event, RunStarted):
             self.device_label.setText(event.device)
             self.folder_label.setText(f"Run folder: {event.run_dir}")
+            self.phases = len(event.phases)
+        elif isinstance(event, PhaseStarted):  # the last phase's steps hold no more
+            self.message.setText(f"Training phase {event.phase + 1} of {self.phases}: {event.name}")
         elif isinstance(event, DeviceMemory):
             self.memory_label.setText(
                 f"{event.device}: {event.current_bytes / 2**30:.1f} GiB in use "

@@ -24,6 +24,7 @@ from ftgui.gui.curves import CurvesWidget
 from ftgui.gui.layers_box import LayersBox
 from ftgui.gui.phase_editor import PhaseEditor
 from ftgui.gui.run_progress import RunProgress
+from ftgui.gui.setting_widgets import ReasonLabel
 from ftgui.gui.settings_panel import SettingsPanel
 
 BOX_MARGINS = (8, 4, 8, 6)  # left, top, right, bottom inside the editors' group boxes
@@ -42,6 +43,7 @@ class TrainPage(QSplitter):
         self.progress = RunProgress()
         self.start_button = QPushButton("Start  (Ctrl+R)")
         self.stop_button = QPushButton("Stop  (Esc)")
+        self.start_reason = ReasonLabel()  # beside Start: why it waits, or what was clamped
         self.smooth_box = QCheckBox("Smooth")
         self.smooth_box.setToolTip(
             "Draw smoothed epoch curves as the book does (exponential moving average, factor 0.8)"
@@ -65,7 +67,7 @@ class TrainPage(QSplitter):
             (self.smooth_box, 0),
         ):
             controls.addWidget(widget, stretch)
-        self.addWidget(_column((controls, 0), (self.curves, 1)))
+        self.addWidget(_column((controls, 0), (self.start_reason, 0), (self.curves, 1)))
         self.setStretchFactor(1, 1)
         self.setChildrenCollapsible(False)
         self.setSizes([560, 720])

@@ -28,6 +28,9 @@ PREPROCESS_NAME = "vgg16_preprocess"
 AUGMENTATION_NAME = "augmentation"
 HEAD_LAYER_NAMES = ("flatten", "dense", "dropout", "predictions")  # the head, bottom to top
 PIXEL_SCALE = 64.0  # ~ the std of VGG16-preprocessed pixels
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+HDF5_LAST_OFFSET = 2**20  # where a weights file's HDF5 signature is looked for, at most
+ZIP_SIGNATURE = b"PK\x03\x04"  # a .keras archive
 
 
 def imagenet_cache_path() -> Path:
@@ -35,11 +38,36 @@ def imagenet_cache_path() -> Path:
 
 
 def check_weights_choice(weights: str) -> None:
-    """Refuse weights that are neither a choice nor an existing file, in one sentence."""
-    if weights not in WEIGHT_CHOICES and not Path(weights).expanduser().is_file():
+    """Refuse weights that are neither a choice nor a Keras weights file, in one sentence."""
+    if weights in WEIGHT_CHOICES:
+        return
+    if not Path(weights).expanduser().is_file():
         raise UserError(
             f"Weights '{weights}' is neither imagenet, none nor an existing file; check the path."
         )
+    problem = weights_file_problem(Path(weights).expanduser())
+    if problem:
+        raise UserError(problem)
+
+
+def weights_file_problem(path: Path) -> str | None:
+    """Why an existing file cannot hold Keras weights (it is neither HDF5, as .h5 and
+    .weights.h5 are, nor a .keras archive), in one sentence; None when it may."""
+    advice = f"use {NOTOP_FILE} or a .weights.h5 saved from a VGG16 conv base"
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+            if head.startswith(ZIP_SIGNATURE) and path.suffix == ".keras":
+                return None
+            offset = 512  # HDF5 allows a user block of 512, 1024, 2048… bytes before it
+            while head != HDF5_SIGNATURE and offset < HDF5_LAST_OFFSET:
+                f.seek(offset)
+                head, offset = f.read(8), offset * 2
+    except OSError as exc:
+        return f"Weights file {path} cannot be read ({exc.strerror}); {advice}."
+    if head == HDF5_SIGNATURE:
+        return None
+    return f"Weights file {path} is not a Keras weights file (not HDF5); {advice}."
 
 
 def building_message(weights: str) -> str:
@@ -72,6 +100,9 @@ def build_conv_base(weights: str, image_size: int, seed: int = 1337) -> keras.Mo
             f"Weights file {path} does not exist; "
             f"pass --weights imagenet, none or an existing file."
         )
+    problem = weights_file_problem(path)
+    if problem:
+        raise UserError(problem)
     base = VGG16(include_top=False, weights=None, input_shape=shape)
     load_base_weights(base, path)
     return base
