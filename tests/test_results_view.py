@@ -120,7 +120,7 @@ def test_predict_tab_classifies_a_folder_and_exports_csv(window, qtbot, planted_
     qtbot.waitUntil(lambda: predict.table.rowCount() > 0, timeout=TIMEOUT_MS)
     images = sorted(p for p in folder.iterdir() if p.suffix in (".png", ".jpg"))
     assert predict.table.rowCount() == len(images)
-    assert "1 files could not be used" in predict.problems_label.text()
+    assert "1 file could not be used: broken.jpg" in predict.problems_label.text()
     predict.below_box.setChecked(True)
     predict.below_spin.setValue(0.0)
     assert predict.proxy.rowCount() == 0  # nothing is less than 0% sure

@@ -1,7 +1,8 @@
 """File → Export model…: a run's model as SavedModel, TFLite or ONNX (verified), or the script.
 
 The export runs in the analysis process; the dialog stays usable and shows what was written,
-its size and how far the exported model's outputs are from Keras's.
+its size and how far the exported model's outputs are from Keras's. That line belongs to the
+run, model and format it was written for: choosing another shows that one's own last result.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from ftgui.core.export.artifacts import ExportResult, default_output
 from ftgui.gui.analysis_client import AnalysisClient
+from ftgui.gui.app_settings import remember_folder, start_folder
 from ftgui.gui.results_view import RunContents
 
 FORMAT_LABELS = (
@@ -33,6 +35,8 @@ FORMAT_LABELS = (
     ("onnx", "ONNX (.onnx, for ONNX Runtime)"),
     ("script", "The recipe as a Keras script (.py)"),
 )
+HINT = "Each model export is checked by running it in its own runtime."
+Key = tuple[str, str, str]  # (run folder, model, format)
 
 
 def megabytes(size: int) -> str:
@@ -60,6 +64,8 @@ class ExportDialog(QDialog):
         self.setWindowTitle("ftgui: export model")
         self.client = client
         self.run_dir: str | None = None
+        self._lines: dict[Key, str] = {}  # the last status or result of each export
+        self._exporting: Key | None = None
         self.model_combo = QComboBox()
         self.format_combo = QComboBox()
         for key, label in FORMAT_LABELS:
@@ -75,12 +81,14 @@ class ExportDialog(QDialog):
         )
         self._build()
         self.format_combo.currentIndexChanged.connect(self._suggest_output)
+        self.format_combo.currentIndexChanged.connect(self._show_line)
+        self.model_combo.currentIndexChanged.connect(self._show_line)
         self.browse_button.clicked.connect(self._browse)
         self.buttons.rejected.connect(self.reject)
         self.export_button.clicked.connect(self.start_export)
         client.exported.connect(self._exported)
         client.export_failed.connect(self._failed)
-        client.export_status.connect(self.message.setText)
+        client.export_status.connect(self._status)
 
     def _build(self) -> None:
         destination = QHBoxLayout()
@@ -108,24 +116,40 @@ class ExportDialog(QDialog):
         self.run_dir = run_dir
         self.model_combo.clear()
         self.model_combo.addItems(models)
-        self.message.setText("Each model export is checked by running it in its own runtime.")
         self._suggest_output()
+        self._show_line()
 
     def chosen_format(self) -> str:
         return str(self.format_combo.currentData())
+
+    def _key(self) -> Key:
+        return (str(self.run_dir), self.model_combo.currentText(), self.chosen_format())
+
+    def _show_line(self) -> None:
+        """The chosen run, model and format's last export line, else the hint."""
+        self.message.setText(self._lines.get(self._key(), HINT))
+
+    def _set_line(self, key: Key, text: str) -> None:
+        self._lines[key] = text
+        if key == self._key():
+            self.message.setText(text)
 
     def _suggest_output(self) -> None:
         if self.run_dir is not None:
             self.out_edit.setText(str(default_output(Path(self.run_dir), self.chosen_format())))
 
     def _browse(self) -> None:
+        """Opens where the last export was chosen to go (the runs folder or home before any)."""
+        start = start_folder("export")
         if self.chosen_format() == "script":
+            name = Path(self.out_edit.text().strip() or "recipe.py").name
             path, _ = QFileDialog.getSaveFileName(
-                self, "Recipe script", self.out_edit.text(), "Python (*.py)"
+                self, "Recipe script", str(Path(start) / name), "Python (*.py)"
             )
         else:
-            path = QFileDialog.getExistingDirectory(self, "An empty folder for the export")
+            path = QFileDialog.getExistingDirectory(self, "An empty folder for the export", start)
         if path:
+            remember_folder("export", str(Path(path).parent))  # the next goes beside, not in it
             self.out_edit.setText(path)
 
     def start_export(self) -> None:
@@ -137,13 +161,21 @@ class ExportDialog(QDialog):
             self.message.setText("Choose where to write the export.")
             return
         self.export_button.setEnabled(False)
-        self.message.setText("Exporting… (loading TensorFlow and the model first)")
+        self._exporting = self._key()
+        self._status("Exporting… (loading TensorFlow and the model first)")
         self.client.export(self.run_dir, self.model_combo.currentText(), self.chosen_format(), out)
 
+    def _status(self, text: str) -> None:
+        if self._exporting is not None:
+            self._set_line(self._exporting, text)
+
     def _exported(self, result: ExportResult | Path) -> None:
-        self.export_button.setEnabled(True)
-        self.message.setText(result_text(result))
+        self._finished(result_text(result))
 
     def _failed(self, reason: str, details: str) -> None:
+        self._finished(f"✗ {reason}")
+
+    def _finished(self, text: str) -> None:
         self.export_button.setEnabled(True)
-        self.message.setText(f"✗ {reason}")
+        self._set_line(self._exporting or self._key(), text)
+        self._exporting = None

@@ -1,24 +1,16 @@
 """The Predict tab: drop images or folders, and each gets its predicted class and top classes.
 
 Prediction runs in the analysis process (TensorFlow) with a progress bar; rows come from a
-table model with thumbnails read off the GUI thread, so thousands of images do not stall.
+table model (`prediction_table`) with thumbnails read off the GUI thread, so thousands of images
+do not stall. Export CSV writes every row, whatever the confidence filter shows.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QRect,
-    QSortFilterProxyModel,
-    Qt,
-    Signal,
-)
-from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QPainter
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -30,145 +22,51 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from ftgui.core.analysis.models import read_run_info, run_models
-from ftgui.core.analysis.predict import Prediction, write_predictions_csv
+from ftgui.core.analysis.predict import Prediction, Problem, write_predictions_csv
 from ftgui.core.errors import UserError
 from ftgui.gui.analysis_client import AnalysisClient
+from ftgui.gui.app_settings import remember_folder, start_folder
+from ftgui.gui.prediction_table import (
+    CONFIDENCE,
+    IMAGE,
+    PREDICTED,
+    THUMBNAIL,
+    TOP,
+    ConfidenceFilter,
+    PredictionTable,
+    TopClassesDelegate,
+)
 from ftgui.gui.tasks import BackgroundTask
-from ftgui.gui.thumbnails import ThumbnailLoader
 
-Index = QModelIndex | QPersistentModelIndex
-COLUMNS = ("Image", "Predicted", "Confidence", "Top classes")
-IMAGE, PREDICTED, CONFIDENCE, TOP = range(len(COLUMNS))
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-TOP_ROLE = Qt.ItemDataRole.UserRole + 2
-THUMBNAIL = 56
-TOP_CLASSES = 3
-BAR_COLOUR = QColor("#4C72B0")
+NAMED_PROBLEMS = 3  # files named in the line above the table; the tooltip lists more
+LISTED_PROBLEMS = 50  # files listed in its tooltip
+IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.gif *.bmp *.webp)"
 
 
-class PredictionTable(QAbstractTableModel):
-    """Rows: one prediction each, newest files replacing older rows of the same path."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.classes: list[str] = []
-        self.rows: list[Prediction] = []
-        self._row_of: dict[str, int] = {}
-        self.thumbnails = ThumbnailLoader(THUMBNAIL, self)
-        self.thumbnails.ready.connect(self._thumbnail_ready)
-
-    def set_classes(self, classes: list[str]) -> None:
-        self.beginResetModel()
-        self.classes, self.rows, self._row_of = list(classes), [], {}
-        self.endResetModel()
-
-    def add(self, predictions: list[Prediction]) -> None:
-        fresh = []
-        for prediction in predictions:
-            row = self._row_of.get(prediction.path)
-            if row is None:
-                fresh.append(prediction)
-            else:
-                self.rows[row] = prediction
-                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
-        if fresh:
-            first = len(self.rows)
-            self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
-            self.rows.extend(fresh)
-            for offset, prediction in enumerate(fresh):
-                self._row_of[prediction.path] = first + offset
-            self.endInsertRows()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        prediction, column = self.rows[index.row()], index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (
-                Path(prediction.path).name,
-                self.classes[prediction.predicted],
-                f"{prediction.confidence:.3f}",
-                None,
-            )[column]
-        if role == Qt.ItemDataRole.DecorationRole and column == IMAGE:
-            return self.thumbnails.thumbnail(prediction.path) or self.thumbnails.loading
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return prediction.path
-        if role == SORT_ROLE:
-            keys = (prediction.path, self.classes[prediction.predicted], prediction.confidence)
-            return keys[column] if column < TOP else prediction.confidence
-        if role == TOP_ROLE:
-            ranked = sorted(enumerate(prediction.probabilities), key=lambda p: -p[1])
-            return [(self.classes[i], p) for i, p in ranked[:TOP_CLASSES]]
-        return None
-
-    def _thumbnail_ready(self, path: str) -> None:
-        row = self._row_of.get(path)
-        if row is not None:
-            index = self.index(row, IMAGE)
-            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+def plural(count: int, word: str) -> str:
+    """`1 file`, `2 files`."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
-class ConfidenceFilter(QSortFilterProxyModel):
-    """Sorts by the real numbers; with `below` set, keeps rows whose confidence is below it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.below: float | None = None
-        self.setSortRole(SORT_ROLE)
-
-    def set_below(self, below: float | None) -> None:
-        self.below = below
-        self.invalidateFilter()
-
-    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
-        if self.below is None:
-            return True
-        table = self.sourceModel()
-        return table.rows[source_row].confidence < self.below
-
-
-class TopClassesDelegate(QStyledItemDelegate):
-    """The top classes of a row as labelled horizontal bars."""
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
-        super().paint(painter, option, index)
-        ranked = index.data(TOP_ROLE) or []
-        rect = option.rect.adjusted(4, 4, -4, -4)
-        line = max(rect.height() // max(len(ranked), 1), 1)
-        label_width = min(110, rect.width() // 2)
-        painter.save()
-        for n, (name, probability) in enumerate(ranked):
-            top = rect.top() + n * line
-            label = QRect(rect.left(), top, label_width - 4, line)
-            painter.setPen(option.palette.text().color())
-            painter.drawText(label, Qt.AlignmentFlag.AlignVCenter, f"{name} {probability:.2f}")
-            width = int((rect.width() - label_width) * probability)
-            painter.fillRect(
-                QRect(rect.left() + label_width, top + 3, max(width, 1), line - 6), BAR_COLOUR
-            )
-        painter.restore()
+def problems_text(problems: list[Problem], predicted: int) -> tuple[str, str]:
+    """(a line naming the first unusable files and why, a tooltip listing up to 50 of them)."""
+    named = "; ".join(f"{Path(p['path']).name} ({p['reason']})" for p in problems[:NAMED_PROBLEMS])
+    if len(problems) > NAMED_PROBLEMS:
+        named += f" and {len(problems) - NAMED_PROBLEMS:,} more (hover for the list)"
+    line = f"{plural(len(problems), 'file')} could not be used: {named}."
+    if predicted:
+        were = "was" if predicted == 1 else "were"
+        line += f" The other {plural(predicted, 'image')} {were} predicted."
+    listed = [f"{p['path']}: {p['reason']}" for p in problems[:LISTED_PROBLEMS]]
+    if len(problems) > LISTED_PROBLEMS:
+        listed.append(f"… and {len(problems) - LISTED_PROBLEMS:,} more")
+    return line, "\n".join(listed)
 
 
 class PredictView(QWidget):
@@ -192,6 +90,7 @@ class PredictView(QWidget):
         self.export_button = QPushButton("Export CSV…")
         self.below_box = QCheckBox("Only confidence below")
         self.below_spin = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.05, value=0.8)
+        self.shown_label = QLabel("")
         self.progress = QProgressBar()
         self.cancel_button = QPushButton("Cancel")
         self.problems_label = QLabel("")
@@ -222,6 +121,10 @@ class PredictView(QWidget):
         self.problems_label.setStyleSheet("color: #c0392b;")
         self.problems_label.hide()
         self.problems_label.setWordWrap(True)
+        self.problems_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.shown_label.setContentsMargins(6, 0, 6, 0)
+        self.shown_label.hide()
+        self.export_button.setToolTip("Every predicted image, whatever the filter shows")
         top = QHBoxLayout()
         for widget in (self.run_label, QLabel("Model"), self.model_combo):
             top.addWidget(widget)
@@ -229,7 +132,7 @@ class PredictView(QWidget):
         for widget in (self.add_files_button, self.add_folder_button, self.clear_button):
             top.addWidget(widget)
         bottom = QHBoxLayout()
-        for widget in (self.below_box, self.below_spin, self.export_button):
+        for widget in (self.below_box, self.below_spin, self.shown_label, self.export_button):
             bottom.addWidget(widget)
         bottom.addWidget(self.progress, 1)
         bottom.addWidget(self.cancel_button)
@@ -247,6 +150,8 @@ class PredictView(QWidget):
         self.export_button.clicked.connect(self._export_dialog)
         self.below_box.toggled.connect(self._filter_changed)
         self.below_spin.valueChanged.connect(self._filter_changed)
+        for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset):
+            signal.connect(self._show_count)
         self.cancel_button.clicked.connect(self.client.cancel_prediction)
         self.cancel_button.clicked.connect(lambda: self._set_busy(False))
         self.model_combo.activated.connect(self.clear)
@@ -295,13 +200,7 @@ class PredictView(QWidget):
         self.progress.setValue(1)
         self.progress.setFormat(f"{self.table.rowCount():,} images predicted")
         if problems:
-            self._say(
-                f"{len(problems)} files could not be used (hover for the reasons); the rest "
-                f"were predicted."
-            )
-            self.problems_label.setToolTip(
-                "\n".join(f"{p['path']}: {p['reason']}" for p in problems[:50])
-            )
+            self._say(*problems_text(problems, len(predictions)))
         elif not predictions:
             self._say("No images were found there.")
 
@@ -312,9 +211,10 @@ class PredictView(QWidget):
         self._say(reason)
         self.errored.emit(reason, details)
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: str, tooltip: str = "") -> None:
         """A line above the table about what could not be done; hidden when empty."""
         self.problems_label.setText(text)
+        self.problems_label.setToolTip(tooltip)
         self.problems_label.setVisible(bool(text))
 
     def _set_busy(self, busy: bool) -> None:
@@ -335,6 +235,13 @@ class PredictView(QWidget):
 
     def _filter_changed(self) -> None:
         self.proxy.set_below(self.below_spin.value() if self.below_box.isChecked() else None)
+        self._show_count()
+
+    def _show_count(self) -> None:
+        """ "5 of 12 shown" beside the filter while it is on."""
+        total = self.table.rowCount()
+        self.shown_label.setText(f"{self.proxy.rowCount():,} of {total:,} shown")
+        self.shown_label.setVisible(self.proxy.below is not None and total > 0)
 
     # -- files ----------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -349,31 +256,32 @@ class PredictView(QWidget):
 
     def _add_files_dialog(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(
-            self, "Images to classify", "", "Images (*.jpg *.jpeg *.png *.gif *.bmp *.webp)"
+            self, "Images to classify", start_folder("predict"), IMAGE_FILTER
         )
         if paths:
+            remember_folder("predict", paths[0])
             self.predict(paths)
 
     def _add_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "A folder of images to classify")
+        folder = QFileDialog.getExistingDirectory(
+            self, "A folder of images to classify", start_folder("predict")
+        )
         if folder:
+            remember_folder("predict", folder)
             self.predict([folder])
 
     def _export_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export predictions", "predictions.csv", "CSV (*.csv)"
-        )
+        start = str(Path(start_folder("csv")) / "predictions.csv")
+        path, _ = QFileDialog.getSaveFileName(self, "Export predictions", start, "CSV (*.csv)")
         if path:
+            remember_folder("csv", path)
             self.export_csv(path)
 
     def export_csv(self, path: str) -> bool:
-        """The rows as shown (sorted and filtered) as a CSV file."""
-        shown = [
-            self.table.rows[self.proxy.mapToSource(self.proxy.index(row, 0)).row()]
-            for row in range(self.proxy.rowCount())
-        ]
+        """Every predicted image, in the order predicted, whatever the filter shows (as
+        `predict --csv` writes them)."""
         try:
-            write_predictions_csv(path, shown, self.table.classes)
+            write_predictions_csv(path, self.table.rows, self.table.classes)
         except UserError as exc:
             self.errored.emit(str(exc), "")
             return False
