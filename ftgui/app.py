@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import sys
 
@@ -28,16 +29,25 @@ SUB_COMMANDS = {  # name -> (module, function taking argv and returning the exit
 
 
 def gui_parser() -> OneLineParser:
-    commands = "\n".join(f"  {name:<14} {text}" for name, text in COMMANDS.items())
+    """The window's flags; its usage also shows the sub-commands (dispatched by `main`)."""
+    commands = "\n".join(f"  {name:<14} {COMMANDS[name]}" for name in SUB_COMMANDS)
     parser = OneLineParser(
         prog="ftgui",
         description="Fine-tune VGG16 on your images in a window (Deep Learning with Python "
         "§5.3.2). With no sub-command the window opens; the flags below pre-fill it.",
         epilog=f"sub-commands:\n{commands}",
-        formatter_class=__import__("argparse").RawDescriptionHelpFormatter,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_run_arguments(parser)
+    parser.usage = usage(parser)
     return parser
+
+
+def usage(parser: argparse.ArgumentParser) -> str:
+    """Two forms, as argparse writes them: a sub-command first, or the window's flags."""
+    window = parser.format_usage().removeprefix("usage: ").rstrip()  # "ftgui [-h] [--data …"
+    indent = " " * len("usage: ")  # argparse aligns wrapped lines under the first word after it
+    return f"%(prog)s [-h] {{{','.join(SUB_COMMANDS)}}} ...\n{indent}{window}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,9 @@ from ftgui.args import (
     resume_config_from_args,
 )
 from ftgui.command import EXIT_INTERRUPTED, EXIT_OK, run_command
+from ftgui.core.files import check_writable_folder
+from ftgui.core.paths import runs_dir
+from ftgui.core.settings.config import RunConfig
 from ftgui.core.training.events import (
     BatchEnded,
     EpochEnded,
@@ -126,6 +129,14 @@ def _metrics(logs: dict[str, float]) -> str:
     return " ".join(f"{short} {logs[key]:.4f}" for key, short in names if key in logs)
 
 
+def _check_out(config: RunConfig, resume: bool) -> None:
+    """Fail in one sentence, before any image is read, when the run folder cannot be written."""
+    if config.out_dir:
+        check_writable_folder(config.out_dir, "--resume" if resume else "--out")
+    else:  # a new time-stamped folder in the runs folder
+        check_writable_folder(runs_dir(), "--out")
+
+
 def train_main(argv: list[str]) -> int:
     """Entry point of `train`; returns the exit status."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -138,6 +149,7 @@ def train_main(argv: list[str]) -> int:
 
         resume = args.resume is not None
         config = resume_config_from_args(args) if resume else config_from_args(args)
+        _check_out(config, resume)
         printer = ProgressPrinter(sys.stdout, profile)
         ended = run(config, printer, stop, resume, evaluate_finished_run)
         return EXIT_INTERRUPTED if ended.stopped else EXIT_OK

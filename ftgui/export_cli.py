@@ -54,23 +54,26 @@ def export_main(argv: list[str]) -> int:
 
 
 def _export(run: str, fmt: str, model: str, out: str | None) -> int:
+    """Check the run, the model and that --out can be written; then load TensorFlow and export."""
     from ftgui.core.analysis.models import read_run_info, resolve_model
     from ftgui.core.export.artifacts import check_output, export_model, require_packages
+    from ftgui.core.files import check_writable_folder
 
     info = read_run_info(run)
     path = Path(out).expanduser() if out else default_output(info.folder, fmt)
     if fmt == "script":
         from ftgui.core.export.script import write_script
 
-        write_script(info, path)
+        write_script(info, path, "--out")
         print(f"Wrote {path} ({_size(path.stat().st_size)})")
         print(f"Run it with: python {path}   (add --epochs 1 for a quick end-to-end try)")
         return EXIT_OK
     choice = resolve_model(info, model)
     require_packages(fmt)
     check_output(path)
+    check_writable_folder(path, "--out")
     print(f"Exporting {choice.name} ({choice.path}) as {fmt} to {path}/", flush=True)
-    result = export_model(info, choice, fmt, path, status=_say)
+    result = export_model(info, choice, fmt, path, status=_say, flag="--out")
     print(report(result, info.class_names))
     return EXIT_OK
 

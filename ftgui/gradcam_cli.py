@@ -8,6 +8,7 @@ from pathlib import Path
 from ftgui.args import OneLineParser
 from ftgui.command import EXIT_OK, run_command
 from ftgui.core.errors import UserError
+from ftgui.core.files import check_writable_file
 
 
 def gradcam_parser() -> OneLineParser:
@@ -83,9 +84,8 @@ def _class_index(class_names: list[str], name: str | None) -> int | None:
 
 
 def _check_out(out: Path) -> None:
-    """--out must be a .png in an existing folder (checked before the slow work)."""
+    """--out must be a .png that can be written in an existing folder (checked before the slow
+    work)."""
     if out.suffix.lower() != ".png":
         raise UserError(f"--out {out} must name a .png file; the overlay is written as PNG.")
-    why = "it is a folder" if out.is_dir() else "its folder does not exist"
-    if out.is_dir() or not out.parent.is_dir():
-        raise UserError(f"Cannot write {out}: {why}; give a .png path in an existing folder.")
+    check_writable_file(out, "--out", make_folders=False)

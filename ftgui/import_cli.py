@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-
 from ftgui.args import OneLineParser
+from ftgui.command import EXIT_OK, run_command
 from ftgui.core.data.kaggle import BOOK_SPLIT, import_dogs_vs_cats
-from ftgui.core.errors import UserError
+from ftgui.core.files import check_writable_folder
 
 
 def import_main(argv: list[str]) -> int:
+    """Entry point of `import-kaggle`; returns the exit status."""
     parser = OneLineParser(
         prog="ftgui import-kaggle",
         description="Copy Kaggle's Dogs vs Cats train.zip into OUT/train, OUT/validation and "
@@ -28,13 +28,14 @@ def import_main(argv: list[str]) -> int:
         )
     args = parser.parse_args(argv)
     per_class = {split: getattr(args, split) for split in BOOK_SPLIT}
-    try:
-        counts = import_dogs_vs_cats(args.zip, args.out, per_class)
-    except UserError as exc:
-        sys.stderr.write(f"ftgui: error: {exc}\n")
-        return 2
-    print(
-        f"Imported {', '.join(f'{n} {split}' for split, n in counts.items())} images into "
-        f"{args.out}; train with: python main.py train --data {args.out}"
-    )
-    return 0
+
+    def body(stop: object) -> int:
+        out = check_writable_folder(args.out, "OUT")
+        counts = import_dogs_vs_cats(args.zip, out, per_class)
+        print(
+            f"Imported {', '.join(f'{n} {split}' for split, n in counts.items())} images into "
+            f"{args.out}; train with: python main.py train --data {args.out}"
+        )
+        return EXIT_OK
+
+    return run_command(body, aborted="ftgui: aborted; nothing imported.", stopping=None)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from ftgui.args import OneLineParser
 from ftgui.command import EXIT_INTERRUPTED, EXIT_OK, add_run_and_model_arguments, run_command
 from ftgui.core.errors import UserError
+from ftgui.core.files import check_writable_file
 
 if TYPE_CHECKING:
     from ftgui.core.analysis.predict import Prediction
@@ -78,8 +79,8 @@ def _predict(args: argparse.Namespace, stop: threading.Event) -> int:
     files, problems = image_files(args.paths)
     if not files:
         raise UserError(_nothing_found(problems))
-    if args.csv:
-        _check_csv_target(Path(args.csv).expanduser())
+    if args.csv:  # the folder must exist: the CSV is written into it, none is made
+        check_writable_file(args.csv, "--csv", make_folders=False)
     from ftgui.core.model.device import setup_devices
 
     setup_devices()
@@ -139,14 +140,6 @@ def _nothing_found(problems: list[dict[str, str]]) -> str:
 
 def _none_readable(problems: list[dict[str, str]]) -> str:
     return f"No image could be read: {_listed(problems)}; check that the files are whole images."
-
-
-def _check_csv_target(path: Path) -> None:
-    """Fail before predicting when the CSV could not be written where asked."""
-    if path.is_dir():
-        raise UserError(f"--csv {path} is a folder; name a file, e.g. {path / 'predictions.csv'}.")
-    if not path.parent.is_dir():
-        raise UserError(f"The folder of --csv {path} does not exist; create it or choose another.")
 
 
 def _progress_bar(done: int, total: int) -> None:

@@ -174,3 +174,21 @@ def _check_profile(stdout: str) -> None:
     whole = float(table[-1].split()[-2])
     assert table[-1].split()[:2] == ["whole", "run"]
     assert abs(whole - sum(seconds.values())) < 0.01 * len(seconds)
+
+
+def test_help_usage_lists_the_sub_commands_then_the_windows_flags(capsys):
+    from ftgui.app import COMMANDS, SUB_COMMANDS, gui_parser, main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    text = capsys.readouterr().out
+    assert exited.value.code == 0 and text == gui_parser().format_help()
+    first, second = text.splitlines()[:2]
+    commands = "{train,evaluate,gradcam,predict,export,import-kaggle,doctor}"
+    assert first == f"usage: ftgui [-h] {commands} ..."
+    assert commands[1:-1].split(",") == [*SUB_COMMANDS]
+    assert second.startswith("       ftgui [-h] [--data DIR | --sample] [--config FILE]")
+    assert "[--unfreeze-from LAYER]" in text.split("\n\n")[0]  # the window's flags in the usage
+    flat = " ".join(text.split())
+    assert all(f"{name} {' '.join(COMMANDS[name].split())}" in flat for name in SUB_COMMANDS)
+    assert gui_parser().parse_args(["--data", "d"]).data_dir == "d"  # still pre-fills the window

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from ftgui.core.analysis.models import ModelChoice, RunInfo, load_model
 from ftgui.core.errors import UserError
 from ftgui.core.export import verify
-from ftgui.core.files import write_failure
+from ftgui.core.files import cannot_write, check_writable_folder, new_folders_removed_on_failure
 
 if TYPE_CHECKING:
     import keras
@@ -133,13 +133,16 @@ def export_model(
     fmt: str,
     out: Path,
     status: Status | None = None,
+    flag: str | None = "--out",
 ) -> ExportResult:
-    """Write `choice` in `fmt` plus labels.txt into the folder `out`, verified; or UserError."""
+    """Write `choice` in `fmt` plus labels.txt into the folder `out`, verified; or UserError
+    (a path that cannot be written names `flag`). A failure leaves nothing at `out`."""
     if fmt not in ARTIFACTS:
         raise UserError(f"Unknown model format '{fmt}'; use {', '.join(ARTIFACTS)}.")
     say = status or (lambda text: None)
     require_packages(fmt)
     check_output(out)
+    check_writable_folder(out, flag)
     say("Loading TensorFlow and the model…")
     from ftgui.core.model.device import setup_devices
 
@@ -149,30 +152,26 @@ def export_model(
     batch = verify.verification_batch(info)
     expected = model.predict(batch.pixels, verbose=0, batch_size=len(batch.pixels))
     partial = out.parent / f".{out.name}.partial"
-    try:
-        _make_folder(partial)
-        say(f"Writing {ARTIFACTS[fmt]}…")
-        artifact, seconds = _write_artifact(model, fmt, partial, batch)
-        _write_labels(partial, info.class_names)
-        runtime, runner = RUNTIMES[fmt]
-        say(f"Checking it with {runtime} on {batch.source}…")
-        start = time.perf_counter()
-        difference = _check(runner, artifact, batch, expected, runtime)
-        check_seconds = time.perf_counter() - start
-        _move_into_place(partial, out)
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
+    with new_folders_removed_on_failure(out.parent):
+        try:
+            shutil.rmtree(partial, ignore_errors=True)  # left by a killed export
+            partial.mkdir(parents=True)
+            say(f"Writing {ARTIFACTS[fmt]}…")
+            artifact, seconds = _write_artifact(model, fmt, partial, batch)
+            (partial / LABELS_FILE).write_text(label_lines(info.class_names), "utf-8")
+            runtime, runner = RUNTIMES[fmt]
+            say(f"Checking it with {runtime} on {batch.source}…")
+            start = time.perf_counter()
+            difference = _check(runner, artifact, batch, expected, runtime)
+            check_seconds = time.perf_counter() - start
+            _move_into_place(partial, out)
+        except OSError as exc:
+            raise cannot_write(out, exc, flag, folder=True) from None
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
     final = out / artifact.name
     size = size_of(final)
     return ExportResult(out, final, size, seconds, check_seconds, runtime, difference, batch.source)
-
-
-def _make_folder(partial: Path) -> None:
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
-        partial.mkdir(parents=True)
-    except OSError as exc:
-        raise UserError(write_failure(partial, exc)) from None
 
 
 def _write_artifact(
@@ -189,8 +188,8 @@ def _write_artifact(
         with warnings.catch_warnings():  # numpy's FutureWarning from Keras's tf2onnx patch
             warnings.simplefilter("ignore")
             twin.export(str(path), format=keras_format, verbose=False)
-    except OSError as exc:
-        raise UserError(write_failure(path, exc)) from None
+    except OSError:
+        raise  # export_model names the chosen folder
     except Exception as exc:
         raise UserError(
             f"Keras could not export the model as {fmt} ({_short(exc)}); nothing was written."
@@ -219,14 +218,6 @@ def inference_model(model: keras.Model) -> keras.Model:
     return keras.Model(pixels, x, name=model.name)
 
 
-def _write_labels(folder: Path, class_names: list[str]) -> None:
-    path = folder / LABELS_FILE
-    try:
-        path.write_text(label_lines(class_names), encoding="utf-8")
-    except OSError as exc:
-        raise UserError(write_failure(path, exc)) from None
-
-
 def _check(
     runner: verify.Runner,
     artifact: Path,
@@ -253,12 +244,9 @@ def _check(
 
 def _move_into_place(partial: Path, out: Path) -> None:
     """Rename the checked folder to `out` (an empty folder there is replaced)."""
-    try:
-        if out.is_dir():
-            out.rmdir()  # check_output let only an empty folder through
-        os.replace(partial, out)
-    except OSError as exc:
-        raise UserError(write_failure(out, exc)) from None
+    if out.is_dir():
+        out.rmdir()  # check_output let only an empty folder through
+    os.replace(partial, out)
 
 
 def size_of(path: Path) -> int:

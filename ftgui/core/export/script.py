@@ -16,7 +16,12 @@ from ftgui.core.analysis.models import RunInfo
 from ftgui.core.data.sample import sample_dir
 from ftgui.core.errors import UserError
 from ftgui.core.export.artifacts import check_output
-from ftgui.core.files import write_run_file
+from ftgui.core.files import (
+    cannot_write,
+    check_writable_file,
+    new_folders_removed_on_failure,
+    write_atomically,
+)
 from ftgui.core.model.build import PIXEL_SCALE
 from ftgui.core.settings.layer_plan import HEAD_UNITS
 
@@ -229,12 +234,18 @@ def _phases_literal(phases: list[dict[str, object]]) -> str:
     return pprint.pformat(phases, width=100, sort_dicts=False)
 
 
-def write_script(info: RunInfo, path: Path) -> Path:
-    """Write the recipe to `path` (must not exist, or be empty); return it."""
+def write_script(info: RunInfo, path: Path, flag: str | None = "--out") -> Path:
+    """Write the recipe to `path` (must not exist, or be empty); return it. A path that cannot
+    be written is a UserError naming `flag`, and leaves no file or new folder behind."""
     check_output(path, folder=False)
     if path.suffix != ".py":
         raise UserError(f"{path} does not end in .py; name the script's file NAME.py.")
+    check_writable_file(path, flag)
     text = recipe_script(info, path.name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_run_file(path, lambda partial: partial.write_text(text, encoding="utf-8"))
+    with new_folders_removed_on_failure(path.parent):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(path, lambda partial: partial.write_text(text, encoding="utf-8"))
+        except OSError as exc:
+            raise cannot_write(path, exc, flag) from None
     return path

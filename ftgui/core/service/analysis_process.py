@@ -131,11 +131,11 @@ def export(request: ExportRequest, send: Callable[[object], None]) -> Any:
 
     info = read_run_info(request.run_dir)
     if request.format == "script":
-        return write_script(info, Path(request.out))
+        return write_script(info, Path(request.out), flag=None)  # the window: no flags
     require_packages(request.format)
     choice = resolve_model(info, request.model)
     status = lambda text: send(Status(text))  # noqa: E731
-    return export_model(info, choice, request.format, Path(request.out), status)
+    return export_model(info, choice, request.format, Path(request.out), status, flag=None)
 
 
 def serve(requests: Any, replies: Any, stop: Any) -> None:

@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 
 from ftgui.core.errors import UserError
-from ftgui.core.files import write_failure, write_run_file
+from ftgui.core.files import cannot_write, write_failure, write_run_file
 from ftgui.core.settings.config import RunConfig
 
 HISTORY_FIELDS = (
@@ -61,7 +61,7 @@ class RunFolder:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise UserError(f"Cannot create output folder {self.path} ({exc.strerror}).") from None
+            raise cannot_write(self.path, exc, "--out", folder=True) from None
         self._start_history()
 
     def _start_history(self) -> None:
