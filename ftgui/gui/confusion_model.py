@@ -1,4 +1,4 @@
-"""The confusion matrix as a table model: counts and row percentages on a cividis heatmap.
+"""The confusion matrix as a table model and its view: counts and row percentages on a heatmap.
 
 Up to six classes the headers carry the names; above, the class numbers (the names are in the
 tooltips and in the per-class table beside it), so twenty classes fit without scrolling.
@@ -10,12 +10,20 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtGui import QColor, QFont, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 Index = QModelIndex | QPersistentModelIndex
 SPELLED_OUT = 6  # up to this many classes the columns carry names; above, numbers
 COLORMAP = pg.colormap.get("cividis")  # perceptually uniform and colour-blind safe
+FEW_CELL = 76  # the side of a cell up to SPELLED_OUT classes; above, cells share the space
 
 
 class ConfusionModel(QAbstractTableModel):
@@ -83,3 +91,48 @@ class ConfusionModel(QAbstractTableModel):
             side = "true" if orientation == Qt.Orientation.Vertical else "predicted"
             return f"{side} class {section}: {name}"
         return None
+
+
+class ConfusionView(QTableView):
+    """The matrix over its own `confusion` model; selects what the gallery beside it shows."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.confusion = ConfusionModel()
+        self.setModel(self.confusion)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.setWordWrap(False)
+        self.set_matrix([], [])
+
+    def set_matrix(self, classes: list[str], confusion: list[list[int]]) -> None:
+        self.confusion.set_matrix(classes, confusion)
+        few = len(classes) <= SPELLED_OUT
+        mode = QHeaderView.ResizeMode.Fixed if few else QHeaderView.ResizeMode.Stretch
+        for header in (self.horizontalHeader(), self.verticalHeader()):
+            header.setSectionResizeMode(mode)  # many classes: the whole matrix in view
+            header.setMinimumSectionSize(16)
+            header.setDefaultSectionSize(FEW_CELL)
+
+    def select(self, cell: tuple[int, int] | None = None, true_class: int = -1) -> None:
+        """Select one cell, or one true class's row, or (neither given) nothing."""
+        flag = QItemSelectionModel.SelectionFlag
+        selection = self.selectionModel()
+        if cell is not None:
+            selection.setCurrentIndex(self.confusion.index(*cell), flag.ClearAndSelect)
+        elif true_class >= 0:
+            row = self.confusion.index(true_class, 0)
+            selection.setCurrentIndex(row, flag.ClearAndSelect | flag.Rows)
+        else:
+            selection.clearSelection()
+
+    def picture(self) -> QPixmap:
+        """The matrix as drawn, without the selection's highlight over a cell's colour."""
+        selection = self.selectionModel()
+        kept = selection.selection()
+        selection.clearSelection()
+        try:
+            return self.grab()
+        finally:
+            selection.select(kept, QItemSelectionModel.SelectionFlag.Select)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QItemSelectionModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -94,6 +95,10 @@ class GalleryModel(QAbstractListModel):
             self._rows.setdefault(item.path, []).append(row)
         self.endResetModel()
 
+    def row_of(self, path: str) -> int:
+        """The first row showing the image at `path`, or -1."""
+        return self._rows.get(path, [-1])[0]
+
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.items)
 
@@ -174,6 +179,7 @@ class Gallery(QWidget):
         self.threshold.setEnabled(False)
         self.filter_box.setToolTip("Show only images the model was less sure about than this")
         self.title_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.title_label.setWordWrap(True)  # a long title takes two lines, not a wider column
         self.title_label.setContentsMargins(4, 2, 2, 0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -199,6 +205,17 @@ class Gallery(QWidget):
 
     def clear(self) -> None:
         self.show_images([], [], "")
+
+    def select(self, path: str) -> bool:
+        """Select the image at `path` and scroll to it; False when it is not shown."""
+        row = self.model.row_of(path)
+        if row < 0:
+            return False
+        index = self.model.index(row)
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect
+        self.view.selectionModel().setCurrentIndex(index, flags)
+        self.view.scrollTo(index)
+        return True
 
     def shown(self) -> list[ImageResult]:
         """The items in display order, after sort and filter."""

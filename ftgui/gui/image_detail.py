@@ -21,6 +21,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 
 DISPLAY_MAX = 1024  # longest side the image is decoded to: keeps re-blending fast
 DEFAULT_OPACITY = 45  # percent
+HINT = "Click an image to see it here"
 
 GradCamKey = tuple[str, str, str, int]  # (run_dir, model, path, class_index)
 
@@ -129,11 +131,12 @@ class ImageDetail(QWidget):
         )
         self.note.setWordWrap(True)
         self.note.setToolTip("Bright = where the evidence for that class lies in the image")
-        switch = QHBoxLayout()
-        switch.addWidget(QLabel("Grad-CAM for"))
-        switch.addWidget(self.predicted_button)
-        switch.addWidget(self.true_button)
-        switch.addStretch(1)
+        switch = QGridLayout()  # the two choices stacked: the column may be narrow
+        switch.setVerticalSpacing(0)
+        switch.addWidget(QLabel("Grad-CAM for"), 0, 0)
+        switch.addWidget(self.predicted_button, 0, 1)
+        switch.addWidget(self.true_button, 1, 1)
+        switch.setColumnStretch(2, 1)
         blend = QHBoxLayout()
         blend.addWidget(QLabel("Opacity"))
         blend.addWidget(self.opacity)
@@ -164,7 +167,7 @@ class ImageDetail(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(left, 3)
         layout.addLayout(details, 2)
-        self._set_enabled(False)
+        self.clear()
 
     # -- what the caller uses -------------------------------------------------------------------
 
@@ -178,10 +181,8 @@ class ImageDetail(QWidget):
         self._rgb = None if self._pixels is None else self._pixels.astype(np.float32)
         self._colours = None
         same = result.label == result.predicted
-        self.predicted_button.setText(f"predicted class ({self._short(result.predicted)})")
-        self.true_button.setText(
-            f"true class ({self._short(result.label)})" + (" — the same" if same else "")
-        )
+        self.predicted_button.setText(f"predicted class: {self._short(result.predicted)}")
+        self.true_button.setText(f"true class: {'the same' if same else self._short(result.label)}")
         self._set_enabled(True)
         readable = self._pixels is not None
         self.predicted_button.setEnabled(readable)
@@ -198,11 +199,17 @@ class ImageDetail(QWidget):
         self._explain(result.predicted)
 
     def clear(self) -> None:
-        self.result, self._pixels, self._colours, self.class_index = None, None, None, -1
-        self.view.set_image(QImage(), "")
+        """Show no image, only a hint; answers still to come for the last one are not drawn."""
+        self.result, self.class_index = None, -1
+        self._pixels, self._rgb, self._colours = None, None, None
+        self.view.set_image(QImage(), HINT)
         self.caption.clear()
+        self.caption.setToolTip("")
         self.note.clear()
+        self.predicted_button.setText("predicted class")
+        self.true_button.setText("true class")
         self.bars.set_rows([])
+        self.bars_title.setText("<b>Class probabilities</b>")
         self._set_enabled(False)
 
     def open_folder(self) -> None:
@@ -305,7 +312,8 @@ class ImageDetail(QWidget):
             f"{_escape(folder + os.sep).replace('/', wrap)}</span><br><br>"
             f"true class: <b>{_escape(self._name(result.label))}</b><br>"
             f"predicted: <b>{_escape(self._name(result.predicted))}</b> ({verdict})<br>"
-            f"confidence: {result.confidence:.3f} · loss: {result.loss:.3f}"
+            f"confidence: {result.confidence:.3f} · loss: {result.loss:.3f}<br>"
+            f"<span style='color:gray'>as scored by {_escape(self.model)}</span>"
         )
 
     def _set_enabled(self, enabled: bool) -> None:

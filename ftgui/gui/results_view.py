@@ -8,7 +8,7 @@ evaluation is computed by the analysis process on request.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -20,85 +20,32 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSplitter,
-    QTableView,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from ftgui.core.analysis.evaluation import available_splits
-from ftgui.core.analysis.evaluation_files import (
-    Evaluation,
-    ImageResult,
-    read_evaluation,
-    stored_evaluations,
-)
-from ftgui.core.analysis.models import FINAL, read_run_info, run_models
+from ftgui.core.analysis.evaluation_files import Evaluation, ImageResult
+from ftgui.core.analysis.models import FINAL
 from ftgui.core.errors import UserError
 from ftgui.gui.analysis_client import AnalysisClient
-from ftgui.gui.confusion_model import ConfusionModel
+from ftgui.gui.app_settings import remember_folder, start_folder
+from ftgui.gui.confusion_model import ConfusionView
 from ftgui.gui.gallery import Gallery
 from ftgui.gui.image_detail import ImageDetail
+from ftgui.gui.results_data import (
+    RunContents,
+    changed_by_fine_tuning,
+    find_image,
+    read_contents,
+    read_shown,
+)
 from ftgui.gui.tasks import BackgroundTask
 
 PER_CLASS_COLUMNS = ("Class", "Precision", "Recall", "F1", "Support")
-FEW_CLASSES = 6  # up to this many: big cells with counts and %; more: cells share the space
-FEW_CELL = 76
-
-
-@dataclass
-class RunContents:
-    """What a run folder offers the Results tab, read without TensorFlow."""
-
-    run_dir: str
-    models: list[str]
-    splits: list[str]
-    stored: list[tuple[str, str]] = field(default_factory=list)
-    first_best: str | None = None  # the classifier phase's best model, to compare with final
-
-
-def read_contents(run_dir: str) -> RunContents:
-    info = read_run_info(run_dir)
-    models = run_models(info)
-    stored = stored_evaluations(run_dir)
-    try:
-        splits = available_splits(info)
-    except UserError:  # the dataset moved: what was evaluated before can still be shown
-        splits = sorted({split for _, split in stored}) or ["validation"]
-    best = [m.name for m in models if m.phase is not None]
-    first_best = best[0] if len(best) > 1 or (best and FINAL in {m.name for m in models}) else None
-    return RunContents(run_dir, [m.name for m in models], splits, stored, first_best)
-
-
-def read_shown(run_dir: str, model: str, split: str, compare: str | None) -> tuple:
-    """The chosen evaluation and, when stored, the classifier phase's on the same split."""
-    evaluation = read_evaluation(run_dir, model, split)
-    earlier = None
-    if compare and compare != model:
-        try:
-            earlier = read_evaluation(run_dir, compare, split)
-        except UserError:
-            earlier = None
-    return evaluation, earlier
-
-
-def changed_by_fine_tuning(
-    earlier: Evaluation, final: Evaluation
-) -> tuple[list[ImageResult], list[ImageResult]]:
-    """(fixed, broken): images the earlier model got wrong and final right, and the reverse."""
-    before = {image.path: image.predicted == image.label for image in earlier.images}
-    fixed, broken = [], []
-    for image in final.images:
-        right_before = before.get(image.path)
-        if right_before is None:
-            continue
-        right_now = image.predicted == image.label
-        if right_now and not right_before:
-            fixed.append(image)
-        elif right_before and not right_now:
-            broken.append(image)
-    return fixed, broken
+Cell = tuple[int, int]  # (true class, predicted class)
+FEW_CLASSES = 6  # more: the matrix numbers its classes, so the table says which is which
 
 
 class ResultsView(QWidget):
@@ -112,14 +59,15 @@ class ResultsView(QWidget):
         self.contents: RunContents | None = None
         self.evaluation: Evaluation | None = None
         self.changes: tuple[list[ImageResult], list[ImageResult]] = ([], [])
+        self.earlier_model: str | None = None  # what `changes` compares the final model with
         self.model_combo, self.split_combo = QComboBox(), QComboBox()
         self.evaluate_button = QPushButton("Evaluate")
         self.save_button = QPushButton("Save PNG…")
         self.save_button.setToolTip("Save the confusion matrix as a PNG image")
         self.summary = QLabel("Open a run (File → Open run folder…) or train one to see results.")
         self.summary.setWordWrap(True)
-        self.confusion = ConfusionModel()
-        self.matrix = QTableView()
+        self.matrix = ConfusionView()
+        self.confusion = self.matrix.confusion
         self.per_class = QTableWidget(0, len(PER_CLASS_COLUMNS))
         self.fixed_button = QPushButton("Fixed")
         self.broken_button = QPushButton("Broken")
@@ -131,21 +79,15 @@ class ResultsView(QWidget):
         self._set_evaluation(None)
 
     def _build(self) -> None:
-        self.matrix.setModel(self.confusion)
-        self.matrix.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.matrix.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.matrix.setTextElideMode(Qt.TextElideMode.ElideNone)
-        self.matrix.setWordWrap(False)
-        for header in (self.matrix.horizontalHeader(), self.matrix.verticalHeader()):
-            header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        for combo in (self.model_combo, self.split_combo):  # a long model name shows whole
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.per_class.setHorizontalHeaderLabels(PER_CLASS_COLUMNS)
         self.per_class.verticalHeader().setVisible(False)
         self.per_class.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.per_class.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.per_class.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents
-        )
-        self.per_class.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.per_class.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for button, what in ((self.fixed_button, "wrong"), (self.broken_button, "right")):
             button.setToolTip(
                 f"Images the classifier phase's best model got {what} and the final model "
@@ -165,7 +107,6 @@ class ResultsView(QWidget):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addLayout(controls)
         left_layout.addWidget(self.summary)
         matrix_title = QLabel("Confusion matrix (rows: true class, columns: predicted)")
         matrix_title.setWordWrap(True)
@@ -179,6 +120,7 @@ class ResultsView(QWidget):
         splitter.setSizes([470, 430, 380])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(controls)  # above all three panes: each shows the chosen evaluation
         layout.addWidget(splitter)
 
     def _connect(self) -> None:
@@ -193,7 +135,7 @@ class ResultsView(QWidget):
         self.broken_button.clicked.connect(lambda: self._show_changes(1))
         self.gallery.image_activated.connect(self._show_detail)
         self._contents_task.succeeded.connect(self._contents_read)
-        self._contents_task.failed.connect(self._read_failed)
+        self._contents_task.failed.connect(lambda error: self._read_failed(error, run=True))
         self._shown_task.succeeded.connect(lambda found: self._set_evaluation(*found))
         self._shown_task.failed.connect(self._read_failed)
         self.client.evaluation_done.connect(self._evaluated)
@@ -203,6 +145,11 @@ class ResultsView(QWidget):
     # -- which run, model and split -------------------------------------------------------
     def show_run(self, run_dir: str, model: str | None = None, split: str | None = None) -> None:
         """Read what the run folder holds, then show `model` on `split` (or the defaults)."""
+        self.detail.clear()  # at once: its image belongs to the run shown before
+        self._read_run(run_dir, model, split)
+
+    def _read_run(self, run_dir: str, model: str | None, split: str | None) -> None:
+        self._shown_task.cancel()  # a late read of the run shown before is dropped
         self._wanted = (model, split)
         self.summary.setText(f"Reading {run_dir}…")
         self._contents_task.start(lambda state: read_contents(run_dir))
@@ -218,6 +165,7 @@ class ResultsView(QWidget):
         return self.model_combo.currentText(), self.split_combo.currentText()
 
     def _selection_changed(self) -> None:
+        self._shown_task.cancel()  # a late read of the model or split chosen before is dropped
         contents = self.contents
         if contents is None or not contents.models:
             self._set_evaluation(None)
@@ -245,28 +193,30 @@ class ResultsView(QWidget):
     def _evaluated(self, evaluation: Evaluation | None) -> None:
         self.evaluate_button.setEnabled(True)
         if evaluation is not None and self.contents is not None:
-            self.show_run(self.contents.run_dir, evaluation.model, evaluation.split)
+            self._read_run(self.contents.run_dir, evaluation.model, evaluation.split)
 
     def _evaluation_failed(self, reason: str, details: str) -> None:
         self.evaluate_button.setEnabled(True)
         self.summary.setText(reason)
         self.errored.emit(reason, details)
 
-    def _read_failed(self, error: BaseException) -> None:
+    def _read_failed(self, error: BaseException, run: bool = False) -> None:
+        """Say why; show nothing rather than what was chosen before (and, for a run, its list)."""
+        if run:
+            self.contents = None
+            self.model_combo.clear()
+            self.split_combo.clear()
+        self._set_evaluation(None)
         reason = str(error) if isinstance(error, UserError) else f"Cannot read results: {error}"
         self.summary.setText(reason)
 
     # -- what is shown --------------------------------------------------------------------
     def _set_evaluation(self, evaluation: Evaluation | None, earlier: Evaluation | None = None):
+        """Show `evaluation`; the detail's image follows it (that model's row) or empties."""
         self.evaluation = evaluation
+        self.earlier_model = earlier.model if earlier else None
         classes = evaluation.classes if evaluation else []
-        self.confusion.set_matrix(classes, evaluation.confusion if evaluation else [])
-        few = len(classes) <= FEW_CLASSES
-        mode = QHeaderView.ResizeMode.Fixed if few else QHeaderView.ResizeMode.Stretch
-        for header in (self.matrix.horizontalHeader(), self.matrix.verticalHeader()):
-            header.setSectionResizeMode(mode)  # many classes: the whole matrix in view
-            header.setMinimumSectionSize(16)
-            header.setDefaultSectionSize(FEW_CELL)
+        self.matrix.set_matrix(classes, evaluation.confusion if evaluation else [])
         self._fill_per_class(evaluation)
         self.changes = (
             changed_by_fine_tuning(earlier, evaluation) if earlier and evaluation else ([], [])
@@ -277,8 +227,9 @@ class ResultsView(QWidget):
             button.setText(f"{what}: {len(images)}")
             button.setEnabled(earlier is not None)
         self.save_button.setEnabled(evaluation is not None)
-        self.gallery.clear()
+        followed = self._followed(evaluation)
         if evaluation is None:
+            self._show_in_gallery([], "")
             return
         skipped = (
             f" ({len(evaluation.skipped)} unreadable files skipped)" if evaluation.skipped else ""
@@ -288,6 +239,10 @@ class ResultsView(QWidget):
             f"<b>{evaluation.accuracy:.3f}</b> · loss {evaluation.loss:.4f} · "
             f"{len(evaluation.images)} images{skipped}. Click a cell or a class to see its images."
         )
+        if followed is not None:  # its cell under this model, and this model's row beside
+            self.show_cell(followed.label, followed.predicted)
+            self._show_detail(followed)
+            return
         worst = max(
             ((t, p) for t in range(len(classes)) for p in range(len(classes)) if t != p),
             key=lambda cell: self.confusion.counts[cell],
@@ -296,7 +251,16 @@ class ResultsView(QWidget):
         if worst is not None and self.confusion.counts[worst]:
             self.show_cell(*worst)  # the most frequent confusion, to start with
         else:  # nothing confused: every image, hardest first
-            self.gallery.show_images(evaluation.images, classes, f"all {evaluation.split} images")
+            self._show_in_gallery(evaluation.images, f"all {evaluation.split} images")
+
+    def _followed(self, evaluation: Evaluation | None) -> ImageResult | None:
+        """The detail's image as `evaluation` scored it; without one the detail empties."""
+        shown, contents = self.detail.result, self.contents
+        same_run = contents is not None and self.detail.run_dir == contents.run_dir
+        found = find_image(evaluation, shown.path) if shown is not None and same_run else None
+        if found is None:
+            self.detail.clear()
+        return found
 
     def _fill_per_class(self, evaluation: Evaluation | None) -> None:
         rows = list(evaluation.per_class.items()) if evaluation else []
@@ -323,8 +287,8 @@ class ResultsView(QWidget):
             return
         names = evaluation.classes
         what = "correct" if true == predicted else f"predicted as {names[predicted]}"
-        self.gallery.show_images(
-            evaluation.in_cell(true, predicted), names, f"{names[true]} {what}"
+        self._show_in_gallery(
+            evaluation.in_cell(true, predicted), f"{names[true]} {what}", cell=(true, predicted)
         )
 
     def show_class(self, true: int) -> None:
@@ -333,13 +297,28 @@ class ResultsView(QWidget):
         if evaluation is None or not 0 <= true < len(evaluation.classes):
             return
         images = [image for image in evaluation.images if image.label == true]
-        self.gallery.show_images(images, evaluation.classes, f"all {evaluation.classes[true]}")
+        self._show_in_gallery(images, f"all {evaluation.classes[true]}", true_class=true)
 
     def _show_changes(self, which: int) -> None:
         if self.evaluation is None:
             return
-        title = ("right only after fine-tuning", "wrong only after fine-tuning")[which]
-        self.gallery.show_images(self.changes[which], self.evaluation.classes, title)
+        before = self.earlier_model or "the earlier model"
+        what = ("fixed by fine-tuning: wrong", "broken by fine-tuning: right")[which]
+        self._show_in_gallery(self.changes[which], f"{what} with {before}")
+
+    def _show_in_gallery(
+        self, images: list[ImageResult], title: str, cell: Cell | None = None, true_class: int = -1
+    ) -> None:
+        """Show `images`; the matrix and the class table select what they are, or nothing."""
+        self.matrix.select(cell, true_class)
+        if true_class < 0:
+            self.per_class.clearSelection()
+        else:
+            self.per_class.selectRow(true_class)
+        classes = self.evaluation.classes if self.evaluation else []
+        self.gallery.show_images(images, classes, title)
+        if self.detail.result is not None:  # still shown beside: find it among them
+            self.gallery.select(self.detail.result.path)
 
     def _show_detail(self, image: ImageResult) -> None:
         if self.evaluation is not None and self.contents is not None:
@@ -348,14 +327,16 @@ class ResultsView(QWidget):
             )
 
     def save_matrix_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save confusion matrix", "confusion.png", "PNG (*.png)"
-        )
-        if path:
-            self.save_matrix(path)
+        """Ask where to save the matrix, starting in the folder a plot was last saved to."""
+        shown = self.evaluation
+        name = f"confusion-{shown.model}-{shown.split}.png" if shown else "confusion.png"
+        start = os.path.join(start_folder("plots"), name)
+        path, _ = QFileDialog.getSaveFileName(self, "Save confusion matrix", start, "PNG (*.png)")
+        if path and self.save_matrix(path):
+            remember_folder("plots", path)
 
     def save_matrix(self, path: str) -> bool:
-        if not self.matrix.grab().save(path, "PNG"):
+        if not self.matrix.picture().save(path, "PNG"):
             self.errored.emit(f"Cannot write {path}; choose another folder.", "")
             return False
         return True
