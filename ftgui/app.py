@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import sys
 
@@ -55,7 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in SUB_COMMANDS:
         module, function = SUB_COMMANDS[argv[0]]
         return getattr(importlib.import_module(module), function)(argv[1:])
-    args = gui_parser().parse_args(argv)
+    parser = gui_parser()
+    if argv and not argv[0].startswith("-"):  # the window takes flags only: a sub-command misspelt
+        close = difflib.get_close_matches(argv[0], SUB_COMMANDS, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        names = ", ".join(SUB_COMMANDS)
+        parser.error(f"unknown sub-command '{argv[0]}'{hint}; the sub-commands are {names}")
+    args = parser.parse_args(argv)
     from ftgui.gui.launch import launch
 
     return launch(args)

@@ -192,3 +192,14 @@ def test_help_usage_lists_the_sub_commands_then_the_windows_flags(capsys):
     flat = " ".join(text.split())
     assert all(f"{name} {' '.join(COMMANDS[name].split())}" in flat for name in SUB_COMMANDS)
     assert gui_parser().parse_args(["--data", "d"]).data_dir == "d"  # still pre-fills the window
+
+
+def test_a_misspelt_sub_command_is_named_with_the_nearest_one(capsys):
+    from ftgui.app import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["trian", "--sample"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ftgui: error: unknown sub-command 'trian' (did you mean train?);")
+    assert len(err.strip().splitlines()) == 1
