@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QResizeEvent
+from PySide6.QtWidgets import QFrame, QSizePolicy, QVBoxLayout, QWidget
 
 from ftgui.core.training.events import BatchEnded, EpochEnded, PhaseStarted, RunStarted
-from ftgui.gui.timeline import METRICS, PhaseSeries, Timeline, smooth_curve
+from ftgui.gui.timeline import METRICS, PhaseSeries, Timeline, smooth_curve, stagger_rows
 
 REDRAW_HZ = 10
 CURVE_EVENTS = (RunStarted, PhaseStarted, BatchEnded, EpochEnded)
@@ -19,6 +20,14 @@ PHASE_COLOURS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860
 TRAIN_COLOUR = "#1f5fa8"
 VAL_COLOUR = "#d9480f"
 RIGHT_MARGIN = 18  # room for the last x tick label and the right spine
+MARKER_ROOM = 10  # px kept around accuracy 0 and 1: half the best-model star and its outline
+LABEL_ROW = 1.1  # a staggered phase label moves down by this many label heights per row
+LEGEND = (
+    ("train (per batch)", pg.mkPen(TRAIN_COLOUR, width=1), None, TRAIN_COLOUR),
+    ("train (epoch)", None, "o", TRAIN_COLOUR),
+    ("validation", pg.mkPen(VAL_COLOUR, width=1), "s", VAL_COLOUR),
+    ("best model (lowest val loss)", None, "star", "#f5c400"),
+)
 
 
 class _PhaseItems:
@@ -96,6 +105,47 @@ class _PhaseItems:
             self.best.setData([x[best]], [val[best]])
 
 
+class _LegendRow(pg.GraphicsView):
+    """The legend as a row above the plots (two rows when narrow), so it never hides data."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.legend = pg.LegendItem(labelTextSize="8pt", horSpacing=12)
+        self.legend.layout.setContentsMargins(2, 2, 2, 2)
+        self.addItem(self.legend)
+        for name, pen, symbol, colour in LEGEND:
+            style = {"pen": pen, "symbol": symbol, "symbolBrush": colour, "symbolPen": None}
+            # one NaN point, or the symbol style never reaches the sample's scatter
+            sample = pg.PlotDataItem([np.nan], [np.nan], symbolSize=8, **style)
+            self.legend.addItem(sample, name)
+        self._columns = 0
+        self._arrange(len(LEGEND))
+        self._one_row_width = self.legend.width()
+
+    def _arrange(self, columns: int) -> None:
+        """Lay the entries out in `columns` columns (LegendItem's own relayout drifts down)."""
+        if columns == self._columns:
+            return
+        self._columns = columns
+        layout = self.legend.layout
+        for index in reversed(range(layout.count())):
+            layout.removeAt(index)
+        for index, (sample, label) in enumerate(self.legend.items):
+            row, column = divmod(index, columns)
+            layout.addItem(sample, row, 2 * column, Qt.AlignmentFlag.AlignVCenter)
+            layout.addItem(label, row, 2 * column + 1)
+        size = layout.effectiveSizeHint(Qt.SizeHint.PreferredSize)
+        self.legend.resize(size)
+        self.setFixedHeight(int(size.height()) + 2)
+
+    def fit(self, width: int) -> None:
+        """All entries in one row where `width` allows, else two rows; centred."""
+        self._arrange(len(LEGEND) if width >= self._one_row_width else 2)
+        self.legend.setPos(max((width - self.legend.width()) / 2, 0), 1)
+
+
 def _frame(item: pg.PlotItem) -> None:
     """Plain epoch numbers (no "x0.001" scaling), a right spine and room for the last label."""
     for name in ("bottom", "left"):
@@ -122,17 +172,21 @@ class CurvesWidget(QWidget):
         self.plots: dict[str, pg.PlotWidget] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.legend_row = _LegendRow()
+        layout.addWidget(self.legend_row)
         for metric, label in (("loss", "Loss"), ("accuracy", "Accuracy")):
             widget = pg.PlotWidget()
             item = widget.getPlotItem()
             item.setTitle(label)
             item.setLabel("bottom", "epoch")
             _frame(item)
+            item.getViewBox().sigTransformChanged.connect(partial(self._stagger_labels, metric))
             self.plots[metric] = widget
             layout.addWidget(widget)
-        self._add_legend(self.plots["loss"].getPlotItem())
         self.plots["accuracy"].setXLink(self.plots["loss"])
-        self.plots["accuracy"].getPlotItem().setYRange(0, 1, padding=0.02)
+        self.plots["accuracy"].getViewBox().sigResized.connect(self._show_accuracy_range)
+        self._show_accuracy_range()
         self._planned = 1.0
         self._show_extent(self._planned)
         self._timer = QTimer(self)
@@ -140,19 +194,9 @@ class CurvesWidget(QWidget):
         self._timer.timeout.connect(self.redraw_if_dirty)
         self._timer.start()
 
-    @staticmethod
-    def _add_legend(plot: pg.PlotItem) -> None:
-        legend = plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
-        for name, pen, symbol, colour in (
-            ("train (per batch)", pg.mkPen(TRAIN_COLOUR, width=1), None, TRAIN_COLOUR),
-            ("train (epoch)", None, "o", TRAIN_COLOUR),
-            ("validation", pg.mkPen(VAL_COLOUR, width=1), "s", VAL_COLOUR),
-            ("best model (lowest val loss)", None, "star", "#f5c400"),
-        ):
-            sample = pg.PlotDataItem(
-                pen=pen, symbol=symbol, symbolBrush=colour, symbolPen=None, symbolSize=8
-            )
-            legend.addItem(sample, name)
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self.legend_row.fit(event.size().width())  # a new height before the layout runs
+        super().resizeEvent(event)
 
     def handle(self, event: object) -> None:
         """Draw a run's events: its extent, each phase's start, batches and epochs."""
@@ -175,6 +219,7 @@ class CurvesWidget(QWidget):
         self.redraw_if_dirty()
 
     def clear(self) -> None:
+        """Remove every run's items; the axes go back to what an empty plot shows."""
         for metric, widget in self.plots.items():
             for items in self._items[metric]:
                 for attribute in vars(items).values():
@@ -183,7 +228,31 @@ class CurvesWidget(QWidget):
         self.timeline = Timeline()
         self._extent = 0.0
         self._show_extent(self._planned)
+        loss = self.plots["loss"].getPlotItem()
+        loss.setYRange(0, 1, padding=0)
+        loss.enableAutoRange(axis="y")
+        self._show_accuracy_range()
         self.mark_dirty()
+
+    def _show_accuracy_range(self) -> None:
+        """0 to 1 with MARKER_ROOM pixels beyond, so markers at 0 and 1 are drawn whole."""
+        height = max(self.plots["accuracy"].getViewBox().height(), 8.0 * MARKER_ROOM)
+        room = MARKER_ROOM / (height - 2 * MARKER_ROOM)
+        self.plots["accuracy"].getPlotItem().setYRange(-room, 1 + room, padding=0)
+
+    def _stagger_labels(self, metric: str, *_: object) -> None:
+        """Move a phase label one row down where it would overlap the label before it."""
+        view = self.plots[metric].getViewBox()
+        labels = [items.boundary.label for items in self._items[metric]]
+        spans = []
+        for label in labels:
+            left = view.mapViewToScene(QPointF(label.line.value(), 0)).x()
+            spans.append((left, left + label.boundingRect().width()))
+        for label, row in zip(labels, stagger_rows(spans), strict=True):
+            anchor = (0, -LABEL_ROW * row)
+            if label.anchors[0] != anchor:
+                label.anchors = [anchor, anchor]
+                label.updatePosition()
 
     def start_phase(self, name: str, epochs: int) -> PhaseSeries:
         series = self.timeline.start_phase(name, epochs)
@@ -192,6 +261,7 @@ class CurvesWidget(QWidget):
         colour = PHASE_COLOURS[index % len(PHASE_COLOURS)]
         for metric, widget in self.plots.items():
             self._items[metric].append(_PhaseItems(widget.getPlotItem(), series, colour, index))
+            self._stagger_labels(metric)
         self.mark_dirty()
         return series
 
@@ -270,10 +340,6 @@ class CurvesWidget(QWidget):
         """Points drawn per phase in a plot (batches + epochs), as the plot items hold them."""
         counts = []
         for items in self._items[metric]:
-            counts.append(
-                sum(
-                    len(item.getData()[0] if item.getData()[0] is not None else [])
-                    for item in (items.batches, items.train, items.val)
-                )
-            )
+            data = [item.getData()[0] for item in (items.batches, items.train, items.val)]
+            counts.append(sum(len(x) for x in data if x is not None))
         return counts

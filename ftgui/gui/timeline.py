@@ -89,3 +89,18 @@ class Timeline:
         start = self.phases[-1].start + self.phases[-1].epochs if self.phases else 0.0
         self.phases.append(PhaseSeries(name, start, max(epochs, 0)))
         return self.phases[-1]
+
+
+def stagger_rows(spans: list[tuple[float, float]], gap: float = 4.0) -> list[int]:
+    """A row per (left, right) span, taken left to right: the first row where it clears the
+    previous span by `gap` (phase labels that would overlap go one row down)."""
+    ends: list[float] = []
+    rows = []
+    for left, right in spans:
+        row = next((r for r, end in enumerate(ends) if end + gap <= left), len(ends))
+        if row == len(ends):
+            ends.append(right)
+        else:
+            ends[row] = right
+        rows.append(row)
+    return rows
