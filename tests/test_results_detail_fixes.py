@@ -129,11 +129,11 @@ def open_run(view: ResultsView, qtbot, run_dir: Path) -> None:
 
 
 def choose(view: ResultsView, qtbot, model: str | None = None, split: str | None = None) -> None:
-    """Pick a model or split as a person does, and wait for that evaluation."""
+    """Pick a model or split (setting the box is enough, as a click or a test does it), and wait
+    for that evaluation."""
     for combo, text in ((view.model_combo, model), (view.split_combo, split)):
         if text is not None:
             combo.setCurrentText(text)
-            combo.activated.emit(combo.currentIndex())
     qtbot.waitUntil(lambda: view.evaluation is not None, timeout=5000)
     qtbot.waitUntil(lambda: (view.evaluation.model, view.evaluation.split) == view.selected())
 
@@ -186,7 +186,6 @@ def test_a_model_not_evaluated_on_the_split_clears_the_detail(view, qtbot, run_d
     click_image(widget, qtbot, "test_1.png")
     widget.split_combo.setCurrentText("validation")
     widget.model_combo.setCurrentText(BEST)
-    widget.model_combo.activated.emit(widget.model_combo.currentIndex())
     assert "press Evaluate" in widget.summary.text()
     assert widget.detail.result is None and "0.593" not in widget.detail.caption.text()
 
@@ -210,8 +209,7 @@ def test_a_late_read_of_the_previous_run_is_not_shown(view, qtbot, run_dir, tmp_
     go = threading.Event()
     read = results_view.read_shown
     monkeypatch.setattr(results_view, "read_shown", lambda *args: go.wait(5) and read(*args))
-    widget.model_combo.setCurrentText(BEST)
-    widget.model_combo.activated.emit(widget.model_combo.currentIndex())  # read, held back
+    widget.model_combo.setCurrentText(BEST)  # read, held back
     empty = make_run(tmp_path / "run2", tmp_path / "images2", validation=False)
     for path in (empty / "evaluation").iterdir():
         path.unlink()

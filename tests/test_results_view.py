@@ -89,7 +89,6 @@ def test_switching_model_and_split_reads_that_evaluation(window, qtbot, planted_
     results = window.results
     results.model_combo.setCurrentText("best_1_train-classifier")
     results.split_combo.setCurrentText("validation")
-    results.split_combo.activated.emit(results.split_combo.currentIndex())
     qtbot.waitUntil(lambda: results.evaluation.split == "validation", timeout=10_000)
     assert results.evaluation.model == "best_1_train-classifier"
     stored = read_evaluation(planted_run, "best_1_train-classifier", "validation")

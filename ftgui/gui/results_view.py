@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -124,8 +124,8 @@ class ResultsView(QWidget):
         layout.addWidget(splitter)
 
     def _connect(self) -> None:
-        self.model_combo.activated.connect(self._selection_changed)
-        self.split_combo.activated.connect(self._selection_changed)
+        for combo in (self.model_combo, self.split_combo):  # by hand or set from code alike
+            combo.currentIndexChanged.connect(self._selection_changed)
         self.evaluate_button.clicked.connect(self.evaluate_selected)
         self.save_button.clicked.connect(self.save_matrix_dialog)
         self.matrix.clicked.connect(lambda index: self.show_cell(index.row(), index.column()))
@@ -343,7 +343,8 @@ class ResultsView(QWidget):
 
 
 def _refill(combo: QComboBox, items: list[str], wanted: str) -> None:
-    combo.clear()
-    combo.addItems(items)
-    if wanted in items:
-        combo.setCurrentIndex(items.index(wanted))
+    with QSignalBlocker(combo):  # quietly: the caller shows the choice once both are set
+        combo.clear()
+        combo.addItems(items)
+        if wanted in items:
+            combo.setCurrentIndex(items.index(wanted))
