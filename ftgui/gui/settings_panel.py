@@ -147,13 +147,13 @@ class SettingsPanel(QGroupBox):
         self.weights_combo.currentIndexChanged.connect(self._weights_changed)
         self.weights_edit.textChanged.connect(self._weights_changed)
         self.out_edit.textChanged.connect(self.check_out)
-        for name, widget in self.fields.items():
+        for setting in self._plain:
+            widget = self.fields[setting.name]
             changed_signal(widget).connect(self.changed)
             if isinstance(widget, RangeSpinBox | RangeDoubleSpinBox):
                 widget.valueChanged.connect(lambda _: self.range_reason.show_ok(""))
-                title = RUN[name].window_title
                 widget.out_of_range.connect(
-                    lambda text, t=title: self.range_reason.show_note(f"{t}: {text}")
+                    lambda text, t=setting.window_title: self.range_reason.show_note(f"{t}: {text}")
                 )
         self.validation_split.valueChanged.connect(self._scan_timer.start)
         for box in COMPANIONS:
