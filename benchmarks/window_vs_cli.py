@@ -29,7 +29,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from ftgui.core.settings.config import RunConfig
-from ftgui.core.training.events import PhaseStarted, RunEnded
+from ftgui.core.events import PhaseStarted, RunEnded
 from ftgui.gui.main_window import MainWindow
 
 data, out, size, head, finetune = sys.argv[1:6]

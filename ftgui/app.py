@@ -7,7 +7,7 @@ import difflib
 import importlib
 import sys
 
-from ftgui.args import OneLineParser, add_run_arguments
+from ftgui.cli.args import OneLineParser, add_run_arguments
 
 COMMANDS = {
     "train": "run the phases headless and write a run folder (see: train --help)",
@@ -19,13 +19,13 @@ COMMANDS = {
     "doctor": "versions, devices, why no GPU is used, caches and free disk space",
 }
 SUB_COMMANDS = {  # name -> (module, function taking argv and returning the exit status)
-    "train": ("ftgui.cli", "train_main"),
-    "evaluate": ("ftgui.evaluate_cli", "evaluate_main"),
-    "gradcam": ("ftgui.gradcam_cli", "gradcam_main"),
-    "predict": ("ftgui.predict_cli", "predict_main"),
-    "export": ("ftgui.export_cli", "export_main"),
-    "import-kaggle": ("ftgui.import_cli", "import_main"),
-    "doctor": ("ftgui.doctor_cli", "doctor_main"),
+    "train": ("ftgui.cli.train", "train_main"),
+    "evaluate": ("ftgui.cli.evaluate", "evaluate_main"),
+    "gradcam": ("ftgui.cli.gradcam", "gradcam_main"),
+    "predict": ("ftgui.cli.predict", "predict_main"),
+    "export": ("ftgui.cli.export", "export_main"),
+    "import-kaggle": ("ftgui.cli.import_kaggle", "import_main"),
+    "doctor": ("ftgui.cli.doctor", "doctor_main"),
 }
 
 

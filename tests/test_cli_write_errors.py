@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from ftgui.cli import train_main
+from ftgui.cli.export import export_main
+from ftgui.cli.gradcam import gradcam_main
+from ftgui.cli.import_kaggle import import_main
+from ftgui.cli.predict import predict_main
+from ftgui.cli.train import train_main
 from ftgui.core.errors import UserError
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training.run_folder import RunFolder
-from ftgui.export_cli import export_main
-from ftgui.gradcam_cli import gradcam_main
-from ftgui.import_cli import import_main
-from ftgui.predict_cli import predict_main
 from tests.commands import ftgui
 from tests.images import make_book_dataset
 

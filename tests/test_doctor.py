@@ -107,8 +107,8 @@ def test_gpu_benchmark_runs_tiny_and_names_its_device():
 
 
 def test_the_status_bar_names_an_unused_gpu_in_one_line(qtbot, monkeypatch):
-    from ftgui.core.training.training_process import Ready
-    from ftgui.gui import status_bar
+    from ftgui.core.child_process import Ready
+    from ftgui.gui.train import status_bar
 
     sentence = "An NVIDIA driver is installed but TensorFlow sees no GPU: …"
     monkeypatch.setattr(status_bar, "gpu_diagnosis", lambda gpus_seen: sentence)
@@ -126,8 +126,8 @@ def test_the_status_bar_names_an_unused_gpu_in_one_line(qtbot, monkeypatch):
 
 
 def test_the_status_bar_shows_gpu_memory_while_training_on_a_gpu(qtbot):
-    from ftgui.core.training.events import DeviceMemory
-    from ftgui.gui.status_bar import RunStatusBar
+    from ftgui.core.events import DeviceMemory
+    from ftgui.gui.train.status_bar import RunStatusBar
 
     bar = RunStatusBar()
     qtbot.addWidget(bar)

@@ -18,8 +18,8 @@ from ftgui.core.analysis.evaluation_files import (
 )
 from ftgui.core.analysis.models import load_model, read_run_info, resolve_model
 from ftgui.core.errors import UserError
+from ftgui.core.events import Status
 from ftgui.core.settings.config import RunConfig
-from ftgui.core.training.events import Status
 from ftgui.core.training.run_folder import read_history
 from ftgui.core.training.runner import PhaseRunner
 from tests.commands import ROOT, ftgui

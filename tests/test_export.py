@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 
+from ftgui.cli.export import export_main
 from ftgui.core.analysis.models import load_model, read_run_info, resolve_model
 from ftgui.core.errors import UserError
 from ftgui.core.export import artifacts, verify
@@ -16,7 +17,6 @@ from ftgui.core.export.artifacts import export_model, label_lines, output_note
 from ftgui.core.export.script import PHASE_PREFIX, recipe_script
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training.runner import run
-from ftgui.export_cli import export_main
 from tests.commands import ftgui
 from tests.images import make_book_dataset
 

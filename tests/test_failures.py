@@ -8,9 +8,9 @@ import pytest
 
 from ftgui.core.data.scan import ScanReport
 from ftgui.core.errors import UserError
+from ftgui.core.events import EpochEnded
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training import run_folder
-from ftgui.core.training.events import EpochEnded
 from ftgui.core.training.run_folder import RunFolder, read_history
 from ftgui.core.training.runner import run
 
@@ -29,7 +29,7 @@ def test_a_dataset_folder_removed_mid_run_neither_ends_nor_breaks_it(book_datase
     """Training reads the images decoded in the check; only the scoring after the run lists
     the folder again, and says in one sentence that it could not."""
     from ftgui.core.analysis.evaluation import evaluate_finished_run
-    from ftgui.core.training.events import Status
+    from ftgui.core.events import Status
 
     statuses = []
 

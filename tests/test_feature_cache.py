@@ -2,11 +2,11 @@
 
 import pytest
 
+from ftgui.core.events import Status
 from ftgui.core.model.build import HEAD_LAYER_NAMES
 from ftgui.core.settings.config import PhaseConfig, RunConfig, book_phases
 from ftgui.core.settings.layer_plan import head_layers
 from ftgui.core.settings.vgg16 import layer_names
-from ftgui.core.training.events import Status
 from ftgui.core.training.feature_cache import (
     frozen_prefix,
     frozen_prefixes,
@@ -109,7 +109,7 @@ def test_augmenting_every_epoch_decodes_once_and_caches_the_validation(book_data
     that reads and recomputes everything every epoch."""
     import shutil
 
-    from ftgui.core.training.events import EpochEnded
+    from ftgui.core.events import EpochEnded
 
     data = shutil.copytree(book_dataset, tmp_path / "copy")
     statuses = []

@@ -13,9 +13,9 @@ from PySide6.QtCore import QObject, QPoint, Qt, QTimer, Signal
 
 from ftgui.core.analysis.evaluation_files import ImageResult
 from ftgui.core.analysis.gradcam import GradCam, overlay
-from ftgui.gui import thumbnails
-from ftgui.gui.gallery import CELL, Gallery
-from ftgui.gui.image_detail import ImageDetail, image_to_array
+from ftgui.gui.results.gallery import CELL, Gallery
+from ftgui.gui.results.image_detail import ImageDetail, image_to_array
+from ftgui.gui.shared import thumbnails
 
 CLASSES = ["cats", "dogs"]
 
@@ -311,7 +311,7 @@ def test_open_containing_folder_opens_the_images_folder(detail, tmp_path, monkey
     widget, _ = detail
     opened = []
     monkeypatch.setattr(
-        "ftgui.gui.image_detail.QDesktopServices.openUrl", lambda url: opened.append(url)
+        "ftgui.gui.results.image_detail.QDesktopServices.openUrl", lambda url: opened.append(url)
     )
     widget.show_image(result(png(tmp_path / "x.png", (1, 2, 3)), 0, 0, 0.9, 0.1), CLASSES, "r", "m")
     assert not widget.true_button.isEnabled()  # true = predicted: nothing to switch to

@@ -11,15 +11,15 @@ import h5py
 import pytest
 from PySide6.QtCore import QCoreApplication, Qt
 
+from ftgui.core.child_process import Ready
+from ftgui.core.events import RunStarted
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.settings.layer_plan import LayerPlan
 from ftgui.core.settings.vgg16 import layer_names
-from ftgui.core.training.events import RunStarted
 from ftgui.core.training.run_folder import HISTORY_FIELDS, read_history
-from ftgui.core.training.training_process import Ready
-from ftgui.gui.app_settings import window_settings
-from ftgui.gui.layer_table import TRAIN, LayerTableModel
 from ftgui.gui.main_window import MainWindow
+from ftgui.gui.shared.app_settings import window_settings
+from ftgui.gui.train.layer_table import TRAIN, LayerTableModel
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_TIMEOUT_MS = 180_000
@@ -276,17 +276,17 @@ def test_an_error_in_the_worker_shows_a_dialog_and_the_window_stays_usable(
 
 
 def test_an_unexpected_error_in_the_training_process_shows_its_traceback(window, qtbot):
-    from multiprocessing import Event, Pipe
+    from ftgui.core.child_process import Failed
+    from ftgui.core.training.training_process import Finished, TrainingProcess
 
-    from ftgui.core.training.training_process import Failed, serve
-
-    commands_in, commands = Pipe(duplex=False)
-    events, events_out = Pipe(duplex=False)
-    commands.send(42)  # not a (config, resume) pair: a bug, not bad input
-    serve(commands_in, events_out, Event())
-    received = []
-    while events.poll(0):
-        received.append(events.recv())
+    child = TrainingProcess()  # a real child, as the window starts it (not in this process)
+    child._commands.send(42)  # not a (config, resume) pair: a bug, not bad input
+    received: list[object] = []
+    while not received or not isinstance(received[-1], Finished):
+        message = child.receive(timeout=60)
+        assert message is not None, "the training process said nothing for a minute"
+        received.append(message)
+    assert child.exit_code() == 0
     failed = next(m for m in received if isinstance(m, Failed))
     assert failed.reason.startswith("Training failed: TypeError")
     assert failed.details.startswith("Traceback (most recent call last)")
@@ -343,7 +343,7 @@ def test_the_window_opens_without_tensorflow_and_with_the_flags_given(tmp_path, 
         "import sys\n"
         "from PySide6.QtWidgets import QApplication\n"
         "from ftgui.app import gui_parser\n"
-        "from ftgui.args import config_from_args\n"
+        "from ftgui.cli.args import config_from_args\n"
         "from ftgui.gui.main_window import MainWindow\n"
         "app = QApplication([])\n"
         f"args = gui_parser().parse_args(['--data', {str(book_dataset)!r}, '--image-size', '64',"
@@ -449,7 +449,7 @@ def test_nothing_in_the_phase_editor_changes_while_a_run_uses_it(window):
 
 
 def test_both_plots_star_the_epoch_saved_as_the_best_model():
-    from ftgui.gui.timeline import Timeline
+    from ftgui.core.views.timeline import Timeline
 
     series = Timeline().start_phase("Fine-tune", 3)
     for epoch, (loss, accuracy) in enumerate(((0.5, 0.6), (0.3, 0.7), (0.3, 0.9))):

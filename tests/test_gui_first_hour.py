@@ -11,9 +11,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QRect
 
 from ftgui.core.data.sample import apply_sample_defaults
-from ftgui.core.settings.config import RunConfig
-from ftgui.core.settings.fields import RUN
-from ftgui.core.training.events import (
+from ftgui.core.events import (
     BatchEnded,
     PhaseOutline,
     PhaseStarted,
@@ -21,11 +19,13 @@ from ftgui.core.training.events import (
     RunStarted,
     Status,
 )
+from ftgui.core.settings.config import RunConfig
+from ftgui.core.settings.fields import RUN
 from ftgui.core.training.run_folder import RunFolder
-from ftgui.gui.app_settings import window_settings
 from ftgui.gui.main_window import MainWindow
-from ftgui.gui.phase_editor import TRAINS
-from ftgui.gui.run_progress import RunProgress
+from ftgui.gui.shared.app_settings import window_settings
+from ftgui.gui.train.phase_editor import TRAINS
+from ftgui.gui.train.run_progress import RunProgress
 
 OUTLINES = [PhaseOutline("Train classifier", 2, 4, 10, 20), PhaseOutline("Fine-tune", 3, 4, 30, 0)]
 LONG_STATUS = (

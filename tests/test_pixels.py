@@ -16,8 +16,8 @@ from ftgui.core.data import pixels as pixels_module
 from ftgui.core.data import scan
 from ftgui.core.data.dataset import find_dataset
 from ftgui.core.data.pixels import decode_pixels
+from ftgui.core.events import Status
 from ftgui.core.settings.config import RunConfig
-from ftgui.core.training.events import Status
 from ftgui.core.training.run_folder import read_history
 
 ROOT = Path(__file__).resolve().parents[1]

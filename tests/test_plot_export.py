@@ -13,9 +13,9 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
 
-from ftgui.gui.curves import CurvesWidget
-from ftgui.gui.plot_export import render_svg
-from ftgui.gui.timeline import stagger_rows
+from ftgui.core.views.timeline import stagger_rows
+from ftgui.gui.shared.plot_export import render_svg
+from ftgui.gui.train.curves import CurvesWidget
 
 SIZES = ((712, 682), (456, 522))  # the curves' size in a 1280×800 and a 1024×640 window
 

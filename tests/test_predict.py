@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from ftgui.cli.predict import predict_main
 from ftgui.core.analysis.models import load_model, read_run_info, resolve_model
 from ftgui.core.analysis.predict import (
     _PREDICTORS,
@@ -21,7 +22,6 @@ from ftgui.core.data.pipeline import make_dataset
 from ftgui.core.errors import UserError
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training.runner import run
-from ftgui.predict_cli import predict_main
 from tests.commands import ftgui
 from tests.images import make_book_dataset, make_class_folders, write_images
 

@@ -17,7 +17,7 @@ from ftgui.core.settings.config import RunConfig
 from ftgui.core.training.run_folder import CONFIG_FILE, MODEL_FILE
 from ftgui.gui.analysis_client import AnalysisClient
 from ftgui.gui.export_dialog import ExportDialog
-from ftgui.gui.predict_view import PredictView
+from ftgui.gui.predict.view import PredictView
 
 CLASSES = ["cats", "dogs"]
 CONFIDENCES = (0.55, 0.6, 0.62, 0.65, 0.68, 0.75, 0.8, 0.85, 0.9, 0.92, 0.95, 0.99)

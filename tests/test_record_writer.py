@@ -5,9 +5,9 @@ import threading
 import pytest
 
 from ftgui.core.errors import UserError
+from ftgui.core.events import EpochEnded
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training.checkpoint import Checkpoint
-from ftgui.core.training.events import EpochEnded
 from ftgui.core.training.record_writer import RecordWriter
 from ftgui.core.training.run_folder import read_history
 from ftgui.core.training.runner import run

@@ -19,8 +19,9 @@ from PySide6.QtWidgets import QFileDialog
 
 from ftgui.core.analysis.evaluation_files import Evaluation, ImageResult, write_evaluation
 from ftgui.core.settings.config import RunConfig
-from ftgui.gui import app_settings, results_view
-from ftgui.gui.results_view import ResultsView
+from ftgui.gui.results import view as results_view
+from ftgui.gui.results.view import ResultsView
+from ftgui.gui.shared import app_settings
 
 CLASSES = ["eights", "sevens", "threes"]
 BEST = "best_1_train-classifier"

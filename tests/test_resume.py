@@ -18,6 +18,7 @@ import pytest
 from ftgui.core.data.pipeline import make_dataset
 from ftgui.core.data.sample import resolve_dataset
 from ftgui.core.errors import UserError
+from ftgui.core.events import EpochEnded, Status
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training import epoch_records
 from ftgui.core.training.checkpoint import (
@@ -27,7 +28,6 @@ from ftgui.core.training.checkpoint import (
     OptimizerState,
     best_model_name,
 )
-from ftgui.core.training.events import EpochEnded, Status
 from ftgui.core.training.resume import load_run_config, plan_resume
 from ftgui.core.training.run_folder import RunFolder, read_history
 from ftgui.core.training.runner import run

@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from ftgui.cli import ProgressPrinter
-from ftgui.core.training.events import (
+from ftgui.cli.train import ProgressPrinter
+from ftgui.core.events import (
     BatchEnded,
     EpochEnded,
     PhaseEnded,
@@ -17,7 +17,7 @@ from ftgui.core.training.events import (
     RunStarted,
 )
 from ftgui.core.training.run_summary import SummaryCollector, phase_best
-from ftgui.gui.run_progress import RunProgress
+from ftgui.gui.train.run_progress import RunProgress
 from tests.test_gui import RUN_TIMEOUT_MS, tiny_run, window  # noqa: F401 (the window fixture)
 
 STEPS = 10
@@ -100,7 +100,7 @@ def test_a_phase_cut_short_says_stopped_after_how_many_of_its_planned_epochs():
 
 
 def test_the_window_summary_of_a_phase_cut_short_does_not_read_as_finished(qtbot):
-    from ftgui.gui.run_summary import RunSummaryDialog
+    from ftgui.gui.train.summary_dialog import RunSummaryDialog
 
     dialog = RunSummaryDialog()
     qtbot.addWidget(dialog)
@@ -148,7 +148,7 @@ def test_the_cli_says_why_a_run_stopped_before_its_first_epoch_has_no_model():
 def test_the_window_shows_the_summary_with_open_folder_and_copy_path(qtbot, tmp_path, monkeypatch):
     from PySide6.QtGui import QDesktopServices, QGuiApplication
 
-    from ftgui.gui.run_summary import RunSummaryDialog
+    from ftgui.gui.train.summary_dialog import RunSummaryDialog
 
     dialog = RunSummaryDialog()
     qtbot.addWidget(dialog)
@@ -266,7 +266,7 @@ def test_zero_epochs_for_a_phase_is_refused_in_the_window_the_cli_and_config_jso
 
     from ftgui.core.errors import UserError
     from ftgui.core.settings.config import RunConfig
-    from ftgui.gui.phase_editor import EPOCHS, PhaseEditor
+    from ftgui.gui.train.phase_editor import EPOCHS, PhaseEditor
     from tests.commands import ftgui
 
     editor = PhaseEditor()

@@ -9,10 +9,7 @@ import pytest
 
 from ftgui.core.data.pipeline import make_dataset
 from ftgui.core.data.sample import resolve_dataset
-from ftgui.core.settings.config import PhaseConfig, RunConfig
-from ftgui.core.settings.vgg16 import layer_names
-from ftgui.core.training.checkpoint import Checkpoint
-from ftgui.core.training.events import (
+from ftgui.core.events import (
     BatchEnded,
     EpochEnded,
     PhaseEnded,
@@ -21,6 +18,9 @@ from ftgui.core.training.events import (
     RunStarted,
     Status,
 )
+from ftgui.core.settings.config import PhaseConfig, RunConfig
+from ftgui.core.settings.vgg16 import layer_names
+from ftgui.core.training.checkpoint import Checkpoint
 from ftgui.core.training.run_folder import HISTORY_FIELDS, read_history
 from ftgui.core.training.runner import PhaseRunner, run
 

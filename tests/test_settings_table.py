@@ -4,16 +4,16 @@ import dataclasses
 
 import pytest
 
-import ftgui.args as args_module
-import ftgui.gui.settings_panel as panel_module
+import ftgui.cli.args as args_module
+import ftgui.gui.train.settings_panel as panel_module
 from ftgui.app import gui_parser
-from ftgui.args import config_from_args, resume_config_from_args
-from ftgui.cli import train_parser
+from ftgui.cli.args import config_from_args, resume_config_from_args
+from ftgui.cli.train import train_parser
 from ftgui.core.errors import UserError
 from ftgui.core.settings.config import PhaseConfig, RunConfig
 from ftgui.core.settings.fields import PHASE, PHASE_SETTINGS, RUN, RUN_SETTINGS, Setting
-from ftgui.gui.phase_editor import EPOCHS, RATE, PhaseEditor
-from ftgui.gui.settings_panel import OWN_WIDGETS, SettingsPanel
+from ftgui.gui.train.phase_editor import EPOCHS, RATE, PhaseEditor
+from ftgui.gui.train.settings_panel import OWN_WIDGETS, SettingsPanel
 from tests.commands import ftgui
 
 PHASE_FLAGS = [f"{s.flag}-{end}" for s in PHASE_SETTINGS if s.flag for end in ("head", "finetune")]

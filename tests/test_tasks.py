@@ -10,7 +10,7 @@ from PIL import Image
 from PySide6.QtCore import QThread
 
 from ftgui.core.errors import UserError
-from ftgui.gui.tasks import BackgroundTask, TaskState
+from ftgui.gui.shared.tasks import BackgroundTask, TaskState
 
 
 def test_a_result_arrives_on_the_gui_thread_after_its_progress(qtbot):
@@ -99,7 +99,7 @@ def _tiny_kaggle_zip(tmp_path, per_class: int):
 
 def test_cancelling_the_kaggle_import_leaves_no_half_dataset(tmp_path):
     from ftgui.core.data.kaggle import import_dogs_vs_cats
-    from ftgui.gui.tasks import Cancelled
+    from ftgui.gui.shared.tasks import Cancelled
 
     archive = _tiny_kaggle_zip(tmp_path, 40)
     out = tmp_path / "dogs-vs-cats"

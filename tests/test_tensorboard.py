@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QCheckBox
 
-from ftgui.args import config_from_args
-from ftgui.cli import train_parser
+from ftgui.cli.args import config_from_args
+from ftgui.cli.train import train_parser
+from ftgui.core.events import EpochEnded
 from ftgui.core.settings.config import RunConfig, book_phases
 from ftgui.core.settings.fields import RUN
-from ftgui.core.training.events import EpochEnded
 from ftgui.core.training.run_folder import read_history
 from ftgui.core.training.runner import run
 from ftgui.core.training.tensorboard_log import (
@@ -24,7 +24,7 @@ from ftgui.core.training.tensorboard_log import (
     first_steps,
     phase_text,
 )
-from ftgui.gui.settings_panel import SettingsPanel
+from ftgui.gui.train.settings_panel import SettingsPanel
 from tests.commands import ftgui
 from tests.images import make_book_dataset
 

@@ -10,11 +10,11 @@ from PySide6.QtCore import Qt
 from ftgui.core.data.sample import apply_sample_defaults
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training.run_folder import HISTORY_FIELDS
-from ftgui.gui.app_settings import window_settings
 from ftgui.gui.file_actions import recent_label, with_suffix
 from ftgui.gui.main_window import MainWindow
-from ftgui.gui.phase_editor import NAME
-from ftgui.gui.setting_widgets import window_words
+from ftgui.gui.shared.app_settings import window_settings
+from ftgui.gui.train.phase_editor import NAME
+from ftgui.gui.train.setting_widgets import window_words
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QFileDialog
 
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training.run_folder import HISTORY_FIELDS
-from ftgui.gui.app_settings import SETTINGS_FILE, start_folder, window_settings
 from ftgui.gui.file_actions import without_used_run_folder
+from ftgui.gui.shared.app_settings import SETTINGS_FILE, start_folder, window_settings
 from tests import test_window_guidance
 
 window = test_window_guidance.window  # the sample's window, shown
@@ -156,7 +156,7 @@ def test_a_weights_file_that_is_not_hdf5_is_refused_under_weights_in_the_app_s_w
 
 
 def test_the_status_line_drops_the_last_phase_s_cache_note_when_a_phase_starts(window):
-    from ftgui.core.training.events import PhaseOutline, PhaseStarted, RunStarted, Status
+    from ftgui.core.events import PhaseOutline, PhaseStarted, RunStarted, Status
 
     outlines = [PhaseOutline("Head", 2, 10, 1, 1), PhaseOutline("Fine-tune", 20, 10, 1, 1)]
     window.status.set_running(True)

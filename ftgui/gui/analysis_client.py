@@ -18,7 +18,7 @@ from ftgui.core.service.analysis_process import (
     GradCamRequest,
     PredictRequest,
 )
-from ftgui.gui.tasks import BackgroundTask, TaskState
+from ftgui.gui.shared.tasks import BackgroundTask, TaskState
 
 
 class AnalysisClient(QObject):

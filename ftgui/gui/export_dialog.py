@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 
 from ftgui.core.export.artifacts import ExportResult, default_output
 from ftgui.gui.analysis_client import AnalysisClient
-from ftgui.gui.app_settings import remember_folder, start_folder
-from ftgui.gui.results_view import RunContents
+from ftgui.gui.results.view import RunContents
+from ftgui.gui.shared.app_settings import remember_folder, start_folder
 
 FORMAT_LABELS = (
     ("savedmodel", "TensorFlow SavedModel (folder)"),

@@ -17,38 +17,23 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QProgressDialog, QWidget
 
 from ftgui.core.data.kaggle import import_dogs_vs_cats
 from ftgui.core.errors import UserError
+from ftgui.core.events import Event
 from ftgui.core.paths import runs_dir
 from ftgui.core.settings.config import RunConfig
-from ftgui.core.training.events import Event, history_events
 from ftgui.core.training.resume import load_run_config, plan_resume
 from ftgui.core.training.run_folder import (
-    CONFIG_FILE,
     RunFolder,
-    read_history,
 )
-from ftgui.core.training.run_summary import RunSummary, folder_summary
-from ftgui.gui.app_settings import remember_folder, start_folder, window_settings
-from ftgui.gui.curves import CurvesWidget
-from ftgui.gui.plot_export import render_svg
-from ftgui.gui.setting_widgets import window_words
-from ftgui.gui.tasks import BackgroundTask, TaskState
+from ftgui.core.training.run_summary import RunSummary
+from ftgui.core.views.opened_run import read_run
+from ftgui.gui.shared.app_settings import remember_folder, start_folder, window_settings
+from ftgui.gui.shared.plot_export import render_svg
+from ftgui.gui.shared.tasks import BackgroundTask, TaskState
+from ftgui.gui.train.curves import CurvesWidget
+from ftgui.gui.train.setting_widgets import window_words
 
 MAX_RECENT = 8
 SHOW_PROGRESS_AFTER_MS = 500
-
-
-def read_run(folder: str) -> tuple[RunConfig | None, list[Event], RunSummary]:
-    """A run folder's settings (None when it has no config.json), its history as events, and
-    its summary as the window shows it after a run."""
-    try:
-        rows = read_history(folder)
-        config_path = Path(folder) / CONFIG_FILE
-        config = RunConfig.load(config_path) if config_path.exists() else None
-    except (OSError, ValueError, KeyError) as exc:
-        raise UserError(f"{folder} has an unreadable history.csv ({exc}).") from None
-    planned = [p.epochs for p in config.phases] if config else []
-    events = history_events(rows, planned)
-    return config, events, folder_summary(folder, events, planned)
 
 
 def with_suffix(path: str, suffix: str) -> str:

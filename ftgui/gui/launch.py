@@ -10,7 +10,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from ftgui import __version__
-from ftgui.args import config_from_args
+from ftgui.cli.args import config_from_args
 from ftgui.core.errors import UserError
 
 PRELOAD_DELAY_MS = 150  # after the first paint: the window shows before TensorFlow starts loading

@@ -15,25 +15,25 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QTabWidget
 
 from ftgui.core.data.sample import apply_sample_defaults
 from ftgui.core.errors import UserError
+from ftgui.core.events import PhaseStarted, RunEnded, RunStarted
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.settings.layer_plan import LayerPlan
-from ftgui.core.training.events import PhaseStarted, RunEnded, RunStarted
 from ftgui.core.training.run_summary import RunSummary
 from ftgui.gui.analysis_client import AnalysisClient
-from ftgui.gui.app_settings import window_settings
-from ftgui.gui.curves import CURVE_EVENTS
-from ftgui.gui.dataset_report import DatasetReportNotice
 from ftgui.gui.export_dialog import ExportDialog
 from ftgui.gui.file_actions import FileActions, shown_copy
-from ftgui.gui.layers_box import trains_text
-from ftgui.gui.predict_view import PredictView
-from ftgui.gui.results_view import ResultsView
-from ftgui.gui.run_controller import RunController
-from ftgui.gui.run_progress import PROGRESS_EVENTS
-from ftgui.gui.run_summary import SUMMARY_EVENTS, RunSummaryDialog
-from ftgui.gui.setting_widgets import commit_typed_value, window_words
-from ftgui.gui.status_bar import STATUS_EVENTS, RunStatusBar
-from ftgui.gui.train_page import TrainPage
+from ftgui.gui.predict.view import PredictView
+from ftgui.gui.results.view import ResultsView
+from ftgui.gui.shared.app_settings import window_settings
+from ftgui.gui.train.curves import CURVE_EVENTS
+from ftgui.gui.train.dataset_report import DatasetReportNotice
+from ftgui.gui.train.layers_box import trains_text
+from ftgui.gui.train.page import TrainPage
+from ftgui.gui.train.run_controller import RunController
+from ftgui.gui.train.run_progress import PROGRESS_EVENTS
+from ftgui.gui.train.setting_widgets import commit_typed_value, window_words
+from ftgui.gui.train.status_bar import STATUS_EVENTS, RunStatusBar
+from ftgui.gui.train.summary_dialog import SUMMARY_EVENTS, RunSummaryDialog
 from ftgui.gui.window_state import restore_window_state, save_window_state
 
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ftgui.core.child_process import CHILD_NICENESS, Failed, Ready, start_child
 from ftgui.core.errors import UserError
-from ftgui.core.training.events import Status
-from ftgui.core.training.training_process import CHILD_NICENESS, Failed, Ready, start_child
+from ftgui.core.events import Status
 
 MODELS_KEPT = 4  # loaded models kept for the next request (a VGG16 is ~60 MB)
 
@@ -138,7 +138,7 @@ def export(request: ExportRequest, send: Callable[[object], None]) -> Any:
     return export_model(info, choice, request.format, Path(request.out), status, flag=None)
 
 
-def serve(requests: Any, replies: Any, stop: Any) -> None:
+def serve_analysis(requests: Any, replies: Any, stop: Any) -> None:
     """Child process: load TensorFlow, report the device, answer requests until told to quit."""
     with contextlib.suppress(OSError):
         os.nice(CHILD_NICENESS)
@@ -176,7 +176,7 @@ class AnalysisProcess:
 
     def __init__(self) -> None:
         self.process, self._requests, self._replies, self._stop = start_child(
-            serve, "ftgui-analysis"
+            serve_analysis, "ftgui-analysis"
         )
         self._lock = threading.Lock()
         self.device: str | None = None

@@ -1,7 +1,7 @@
 """Every setting described once: type, default, limits, help and command-line flag.
 
 `RunConfig` and `PhaseConfig` take their defaults, JSON type checks and range checks from these
-tables; `ftgui.args` builds the flags and the window builds its fields (ranges, tooltips) from
+tables; `ftgui.cli.args` builds the flags and the window builds its fields (ranges, tooltips) from
 them. No Qt, no TensorFlow.
 """
 

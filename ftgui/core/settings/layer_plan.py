@@ -5,9 +5,14 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ftgui.core.errors import UserError
+from ftgui.core.events import PhaseOutline
 from ftgui.core.settings.vgg16 import LayerInfo, feature_shape, layer_names, vgg16_layers
+
+if TYPE_CHECKING:
+    from ftgui.core.settings.config import RunConfig
 
 HEAD_UNITS = 256
 
@@ -109,3 +114,16 @@ class LayerPlan:
     @property
     def total_params(self) -> int:
         return self.trainable_params + self.non_trainable_params
+
+
+def phase_outlines(config: RunConfig, num_classes: int, steps: int) -> list[PhaseOutline]:
+    """Each phase of `config` as the run announces it: epochs, steps and parameter counts."""
+    outlines = []
+    for phase in config.phases:
+        plan = LayerPlan(config.image_size, num_classes, set(phase.trainable_layers))
+        outlines.append(
+            PhaseOutline(
+                phase.name, phase.epochs, steps, plan.trainable_params, plan.non_trainable_params
+            )
+        )
+    return outlines

@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ftgui.core.events import BatchEnded, EpochEnded, Listener
 from ftgui.core.files import write_run_file
 from ftgui.core.training.checkpoint import (
     Arrays,
@@ -25,7 +26,6 @@ from ftgui.core.training.checkpoint import (
     best_model_name,
     variable_arrays,
 )
-from ftgui.core.training.events import BatchEnded, EpochEnded, Listener
 from ftgui.core.training.record_writer import RecordWriter
 from ftgui.core.training.run_folder import RunFolder
 from ftgui.core.training.time_spent import TimeSpent

@@ -29,10 +29,10 @@ from ftgui.core.data.arrays import (
     memory_budget_bytes,
     ram_bytes,
 )
+from ftgui.core.events import quarterly
 from ftgui.core.model.slices import level_shape, prefix_model
 from ftgui.core.settings.config import PhaseConfig
 from ftgui.core.settings.vgg16 import layer_names
-from ftgui.core.training.events import quarterly
 
 if TYPE_CHECKING:
     import keras

@@ -12,9 +12,9 @@ from ftgui.core.data.arrays import memory_budget_bytes
 from ftgui.core.data.dataset import Dataset
 from ftgui.core.data.pixels import PixelStore
 from ftgui.core.data.scan import DecodeInto, ScanReport, scan_dataset
+from ftgui.core.events import Listener, Status, quarterly
 from ftgui.core.model.device import import_in_background
 from ftgui.core.settings.config import RunConfig
-from ftgui.core.training.events import Listener, Status, quarterly
 from ftgui.core.training.time_spent import TimeSpent
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ftgui.core.training.events import EpochEnded, Event, PhaseStarted, RunEnded, RunStarted
+from ftgui.core.events import EpochEnded, Event, PhaseStarted, RunEnded, RunStarted
 from ftgui.core.training.run_folder import MODEL_FILE, TEST_METRICS_FILE
 
 

@@ -14,13 +14,7 @@ from ftgui.core.data.dataset import Dataset
 from ftgui.core.data.pipeline import EpochOrder, steps_for
 from ftgui.core.data.sample import resolve_dataset
 from ftgui.core.errors import UserError
-from ftgui.core.model.acceleration import weights_digest, worker_role
-from ftgui.core.model.build import building_message, check_weights_choice
-from ftgui.core.paths import new_run_dir
-from ftgui.core.settings.config import PhaseConfig, RunConfig
-from ftgui.core.training.checkpoint import CHECKPOINT_FILE
-from ftgui.core.training.epoch_records import PhaseRecorder, progress_callback, save_model
-from ftgui.core.training.events import (
+from ftgui.core.events import (
     DeviceMemory,
     Listener,
     PhaseEnded,
@@ -29,8 +23,14 @@ from ftgui.core.training.events import (
     RunStarted,
     Status,
     epoch_from_row,
-    phase_outlines,
 )
+from ftgui.core.model.acceleration import weights_digest, worker_role
+from ftgui.core.model.build import building_message, check_weights_choice
+from ftgui.core.paths import new_run_dir
+from ftgui.core.settings.config import PhaseConfig, RunConfig
+from ftgui.core.settings.layer_plan import phase_outlines
+from ftgui.core.training.checkpoint import CHECKPOINT_FILE
+from ftgui.core.training.epoch_records import PhaseRecorder, progress_callback, save_model
 from ftgui.core.training.image_check import ImageCheck
 from ftgui.core.training.phase_inputs import ImageData, PhaseInputs, cached_inputs
 from ftgui.core.training.resume import ResumePoint, plan_resume

@@ -9,31 +9,17 @@ runner's plain events back through a pipe, and exits; stop requests cross as an 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ftgui.core.child_process import CHILD_NICENESS, Failed, Ready, start_child
 from ftgui.core.errors import UserError
 from ftgui.core.settings.config import RunConfig
 
 if TYPE_CHECKING:
     from ftgui.core.training.runner import Evaluator
-
-CHILD_NICENESS = 5
-
-
-@dataclass(frozen=True)
-class Ready:
-    device: str
-
-
-@dataclass(frozen=True)
-class Failed:
-    reason: str
-    details: str = ""
 
 
 @dataclass(frozen=True)
@@ -41,7 +27,7 @@ class Finished:
     pass
 
 
-def serve(commands: Any, events: Any, stop: Any) -> None:
+def serve_training(commands: Any, events: Any, stop: Any) -> None:
     """Child process: load TensorFlow, report the device, run one configuration, exit.
 
     It runs at a lower CPU priority, so on a machine whose cores training saturates the window
@@ -69,31 +55,12 @@ def serve(commands: Any, events: Any, stop: Any) -> None:
         events.send(Finished())
 
 
-def start_child(target: Callable[[Any, Any, Any], None], name: str) -> tuple[Any, Any, Any, Any]:
-    """Spawn `target(commands, replies, stop)` as a daemon child process.
-
-    Returns (process, the end to send commands on, the end to receive replies on, the stop
-    Event). Spawned, never forked: the parent may be running Qt.
-    """
-    context = multiprocessing.get_context("spawn")
-    commands_in, commands = context.Pipe(duplex=False)
-    replies, replies_out = context.Pipe(duplex=False)
-    stop = context.Event()
-    process = context.Process(
-        target=target, args=(commands_in, replies_out, stop), name=name, daemon=True
-    )
-    process.start()
-    commands_in.close()  # the child holds these ends now
-    replies_out.close()
-    return process, commands, replies, stop
-
-
 class TrainingProcess:
     """Parent side of one child: started ahead of Start, used for one run."""
 
     def __init__(self) -> None:
         self.process, self._commands, self._events, self._stop = start_child(
-            serve, "ftgui-training"
+            serve_training, "ftgui-training"
         )
 
     def start_run(

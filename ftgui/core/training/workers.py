@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ftgui.core.errors import UserError
+from ftgui.core.events import Listener, Status
 from ftgui.core.model.acceleration import WorkerRole
 from ftgui.core.settings.config import RunConfig
-from ftgui.core.training.events import Listener, Status
 
 
 def join_workers(role: WorkerRole, config: RunConfig, resume: bool, listener: Listener) -> None:

@@ -1,0 +1,1 @@
+"""The Predict tab: new images classified by a run's model."""

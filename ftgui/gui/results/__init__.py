@@ -1,0 +1,1 @@
+"""The Results tab: confusion matrix, gallery, image detail with Grad-CAM."""

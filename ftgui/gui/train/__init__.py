@@ -1,0 +1,1 @@
+"""The Train tab: settings, phases, layers, the run controller and its live views."""
