@@ -1,6 +1,7 @@
 """Training images/s: the plain Keras script against ftgui's phases, mixed precision and XLA on/off.
 
     python benchmarks/gpu_throughput.py [--sizes 150,224] [--batch 32] [--steps 20] [--tiny]
+                                        [--once]
 
 For each size it times steady-state training steps (after one warm-up epoch that compiles) of
 the book's two phases on random in-memory images and random weights: the plain script (float32,
@@ -105,6 +106,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--steps", type=int, default=20, help="timed steps per measurement")
     parser.add_argument("--tiny", action="store_true", help="32 px, batch 4, 2 steps")
+    parser.add_argument(
+        "--once",
+        action="store_true",
+        help="one measurement (ftgui's head phase, mixed and XLA off): checks the script runs",
+    )
     args = parser.parse_args(argv)
     device = setup_devices()
     if args.tiny or not device.startswith("GPU"):
@@ -113,6 +119,12 @@ def main(argv: list[str] | None = None) -> None:
         args.sizes, args.batch, args.steps = TINY["sizes"], TINY["batch"], TINY["steps"]
     print(f"Device: {device}; batch {args.batch}, {args.steps} timed steps", flush=True)
     for size in (int(s) for s in args.sizes.split(",")):
+        if args.once:
+            rate = images_per_second(
+                ftgui_model(size, 0, False, False), size, args.batch, args.steps
+            )
+            print(f"{size:>4} px  head       ftgui  mixed off  XLA off      {rate:9.1f} images/s")
+            break
         measure(size, args.batch, args.steps)
 
 

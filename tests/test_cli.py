@@ -21,6 +21,27 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) 
         assert fragment in lines[0]
 
 
+def train_in_process(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str]:
+    """`python main.py train ARGV` in this process (argument and input errors load no
+    TensorFlow): its exit status and stderr."""
+    from ftgui.cli.train import train_main
+
+    try:
+        code = train_main(list(argv))
+    except SystemExit as exited:  # argparse's own errors
+        code = exited.code
+    return code, capsys.readouterr().err
+
+
+def assert_one_line(code: int, stderr: str, *fragments: str) -> None:
+    assert code == 2, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in stderr, stderr
+    assert lines[0].startswith("ftgui") and "error: " in lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [
@@ -34,23 +55,32 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) 
     ],
 )
 def test_out_of_range_and_unknown_values_exit_2_with_one_line(
-    book_dataset, tmp_path, args, fragments
+    book_dataset, tmp_path, capsys, args, fragments
 ):
-    result = ftgui("train", "--data", str(book_dataset), "--out", str(tmp_path / "r"), *args)
-    assert_one_line_error(result, *fragments)
-    assert not (tmp_path / "r").exists()
+    out = tmp_path / "r"
+    code, stderr = train_in_process(capsys, "--data", str(book_dataset), "--out", str(out), *args)
+    assert_one_line(code, stderr, *fragments)
+    assert not out.exists()
 
 
-def test_dataset_problems_exit_2_with_one_line(tmp_path):
-    assert_one_line_error(ftgui("train", "--data", str(tmp_path / "missing")), "does not exist")
+def test_a_bad_value_through_main_py_exits_2_with_one_line_and_no_traceback(book_dataset):
+    result = ftgui("train", "--data", str(book_dataset), "--batch-size", "0")
+    assert_one_line_error(result, "batch size")
+
+
+def test_dataset_problems_exit_2_with_one_line(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
-    assert_one_line_error(ftgui("train", "--data", str(tmp_path / "empty")), "no class folders")
     (tmp_path / "one" / "cats").mkdir(parents=True)
-    assert_one_line_error(ftgui("train", "--data", str(tmp_path / "one")), "only one class")
     (tmp_path / "two" / "a").mkdir(parents=True)
     (tmp_path / "two" / "b").mkdir()
-    assert_one_line_error(ftgui("train", "--data", str(tmp_path / "two")), "no images")
-    assert_one_line_error(ftgui("train"), "No dataset given")
+    for folder, fragment in (
+        ("missing", "does not exist"),
+        ("empty", "no class folders"),
+        ("one", "only one class"),
+        ("two", "no images"),
+    ):
+        assert_one_line(*train_in_process(capsys, "--data", str(tmp_path / folder)), fragment)
+    assert_one_line(*train_in_process(capsys), "No dataset given")
 
 
 def test_bad_weights_files_exit_2_with_one_line(book_dataset, tmp_path):
@@ -72,10 +102,11 @@ def test_bad_weights_files_exit_2_with_one_line(book_dataset, tmp_path):
     assert not (tmp_path / "r" / "history.csv").exists()
 
 
-def test_a_bad_config_file_exits_2_with_one_line(tmp_path):
+def test_a_bad_config_file_exits_2_with_one_line(tmp_path, capsys):
     path = tmp_path / "c.json"
     path.write_text('{"image_size": 64, "learning_rate": 0.1}')
-    assert_one_line_error(ftgui("train", "--config", str(path)), "Unknown setting 'learning_rate'")
+    code, stderr = train_in_process(capsys, "--config", str(path))
+    assert_one_line(code, stderr, "Unknown setting 'learning_rate'")
 
 
 def test_a_run_folder_reproduces_through_config(book_dataset, tmp_path):

@@ -1,6 +1,7 @@
 """Configuration defaults, JSON round trip and the one-sentence answers to bad values."""
 
 import json
+import os
 
 import pytest
 
@@ -27,13 +28,6 @@ def test_defaults_are_the_books_recipe():
     ]
 
 
-def test_json_round_trip_keeps_every_setting(tmp_path):
-    config = RunConfig(data_dir="d", weights="none", image_size=64, augment=True, seed=7)
-    config.phases[1].optimizer = "sgd"
-    config.save(tmp_path / "c.json")
-    assert RunConfig.load(tmp_path / "c.json") == config
-
-
 def test_a_saved_config_json_loads_back_field_by_field_with_changed_values(tmp_path):
     config = RunConfig(data_dir="d", validation_split=0.35, cache_budget_mb=64, xla=False)
     config.phases[0].learning_rate = 3e-4
@@ -51,23 +45,24 @@ def test_a_saved_config_json_loads_back_field_by_field_with_changed_values(tmp_p
     assert loaded != RunConfig(data_dir="d")
 
 
-def test_save_replaces_the_file_atomically_and_leaves_no_partial_file(tmp_path, monkeypatch):
-    import ftgui.core.settings.config as config_module
-
-    calls = []
-    real = config_module.write_atomically
-
-    def spy(path, write):
-        calls.append(path)
-        real(path, write)
-
-    monkeypatch.setattr(config_module, "write_atomically", spy)
+def test_a_save_killed_before_its_rename_leaves_the_old_file_whole_and_no_partial(
+    tmp_path, monkeypatch
+):
     path = tmp_path / "config.json"
-    path.write_text("old")
     RunConfig(data_dir="d", seed=5).save(path)
-    assert calls == [path]
-    assert RunConfig.load(path).seed == 5
+    before = path.read_bytes()
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # the process dies between writing and renaming
+
+    monkeypatch.setattr(os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        RunConfig(data_dir="d", seed=6).save(path)
+    assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json"]
+    monkeypatch.undo()
+    RunConfig(data_dir="d", seed=6).save(path)
+    assert RunConfig.load(path).seed == 6
 
 
 @pytest.mark.parametrize(

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 from ftgui.core.analysis.evaluation_files import ImageResult
 from ftgui.core.analysis.gradcam import GradCam, overlay
-from ftgui.gui.results.gallery import CELL, Gallery
+from ftgui.gui.results.gallery import Gallery
 from ftgui.gui.results.image_detail import ImageDetail, image_to_array
 from ftgui.gui.shared import thumbnails
 
@@ -138,44 +137,35 @@ def test_showing_other_images_drops_the_reads_not_yet_started(
     assert sum(item.path in loader._cache for item in first) <= begun
 
 
-def test_two_thousand_images_do_not_stall_the_window(qtbot, gallery, tmp_path):
-    rng = np.random.default_rng(0)
-    items = []
-    for i in range(2000):
-        path = png(tmp_path / f"t{i:04d}.png", tuple(int(v) for v in rng.integers(0, 255, 3)))
-        items.append(result(path, i % 2, 1 - i % 2, 0.5 + (i % 50) / 100, float(i % 97)))
+def test_many_images_show_at_once_and_only_the_rows_in_view_are_read(
+    qtbot, gallery, tmp_path, monkeypatch
+):
+    """Showing reads no file on the GUI thread; thumbnails load for the rows in view, then for
+    the rows scrolled to (timings: benchmarks/gallery_responsiveness.py)."""
+    items = [
+        result(png(tmp_path / f"t{i:03d}.png", (i % 255, 90, 200)), i % 2, 1 - i % 2, 0.6, i % 97)
+        for i in range(240)
+    ]
     gallery.resize(1280, 900)
-    qtbot.wait(50)
-    started = time.perf_counter()
-    gallery.show_images(items, CLASSES, "everything")
-    call_ms = (time.perf_counter() - started) * 1000
-    assert call_ms < 100, call_ms
+    on_gui_thread = []
+    real_read = thumbnails.read_thumbnail
 
-    view, loader, model = gallery.view, gallery.loader, gallery.model
+    def read(path: str, *args: object) -> object:
+        on_gui_thread.append(threading.current_thread() is threading.main_thread())
+        return real_read(path, *args)
+
+    monkeypatch.setattr(thumbnails, "read_thumbnail", read)
+    gallery.show_images(items, CLASSES, "everything")
+    assert gallery.model.rowCount() == len(items)
+    view, loader = gallery.view, gallery.loader
     qtbot.waitUntil(lambda: loader.cached_count() >= 40, timeout=5000)
     qtbot.wait(300)
     assert loader.cached_count() <= 80  # only the rows in view (8 × 6 here) are read
-    beats = [time.perf_counter()]
-    heartbeat = QTimer(interval=10, timeout=lambda: beats.append(time.perf_counter()))
-
-    def page_when_loaded() -> None:  # scroll on once every visible thumbnail has arrived
-        viewport = view.viewport().rect()
-        row = max(view.indexAt(QPoint(CELL.width() // 2, 5)).row(), 0)
-        while row < len(items) and view.visualRect(model.index(row)).top() < viewport.bottom():
-            if loader._cache.get(model.items[row].path) is None:
-                return
-            row += 1
-        view.verticalScrollBar().setValue(view.verticalScrollBar().value() + viewport.height())
-
-    pager = QTimer(interval=20, timeout=page_when_loaded)
-    heartbeat.start()
-    pager.start()
-    qtbot.waitUntil(lambda: loader.cached_count() == len(items), timeout=60000)
-    pager.stop()
-    heartbeat.stop()
-    worst_gap_ms = max(np.diff(beats)) * 1000
-    print(f"show_images: {call_ms:.1f} ms; heartbeat worst gap {worst_gap_ms:.1f} ms")
-    assert worst_gap_ms < 250, worst_gap_ms  # loading them on the GUI thread takes seconds
+    view.verticalScrollBar().setValue(view.verticalScrollBar().maximum())
+    last = gallery.model.items[-1].path
+    qtbot.waitUntil(lambda: loader._cache.get(last) is not None, timeout=10_000)
+    assert loader.cached_count() < len(items)  # the middle rows were never in view
+    assert on_gui_thread and not any(on_gui_thread)
 
 
 class FakeClient(QObject):
@@ -260,7 +250,7 @@ def test_an_answer_for_an_image_no_longer_shown_is_ignored(detail, tmp_path):
     assert "The model file is gone." in widget.note.text()
 
 
-def test_the_opacity_slider_reblends_quickly(detail, tmp_path):
+def test_the_opacity_slider_reblends_the_overlay_it_has(detail, tmp_path):
     widget, client = detail
     pixels = np.random.default_rng(1).integers(0, 255, (375, 500, 3), dtype=np.uint8)
     path = tmp_path / "big.png"
@@ -268,19 +258,14 @@ def test_the_opacity_slider_reblends_quickly(detail, tmp_path):
     widget.show_image(result(str(path), 0, 1, 0.8, 1.6), CLASSES, "/runs/r1", "final")
     client.gradcam_ready.emit(client.requests[0][0], grad_cam((375, 500), 1))
     before = pixel(widget)
-    timings = []
     for value in (90, 10, 60, 0):
-        started = time.perf_counter()
-        widget.opacity.setValue(value)
-        timings.append((time.perf_counter() - started) * 1000)
+        widget.opacity.setValue(value)  # re-blended from the cached overlay (timing: benchmarks/)
         assert pixel(widget) != before or value == 45
         before = pixel(widget)
     assert pixel(widget) == tuple(int(v) for v in pixels[5, 5])  # opacity 0: the plain image
     widget.opacity.setValue(70)
     heatmap = grad_cam((375, 500), 1).heatmap
     assert np.array_equal(image_to_array(widget.displayed_image()), overlay(pixels, heatmap, 0.7))
-    print(f"opacity re-blend 500×375: {max(timings):.1f} ms worst")
-    assert max(timings) < 30, timings
 
 
 @pytest.mark.parametrize("count", [2, 20])

@@ -51,8 +51,8 @@ def _config(data, out, weights, **phases) -> RunConfig:
     return config
 
 
-def _saved_base(run_dir):
-    model = keras.saving.load_model(run_dir / "model.keras")
+def _saved_base(run_dir, model_file: str = "model.keras"):
+    model = keras.saving.load_model(run_dir / model_file)
     base = model.get_layer("vgg16")
     return {layer.name: layer.get_weights() for layer in base.layers if layer.weights}
 
@@ -67,20 +67,30 @@ def _identical(a, b) -> bool:
     return all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
 
 
-def test_classifier_phase_leaves_every_conv_base_weight_bit_identical(
-    book_dataset, tmp_path, base_weights_file
-):
-    config = _config(book_dataset, tmp_path / "run", base_weights_file, head=2)
-    config.phases = config.phases[:1]
-    run(config, lambda event: None)
-    saved, initial = _saved_base(tmp_path / "run"), _initial_base(base_weights_file)
-    assert all(_identical(saved[name], initial[name]) for name in initial)
+@pytest.fixture(scope="module")
+def book_run(tmp_path_factory, base_weights_file):
+    """One finished 2 + 1 epoch run of the book's phases that the tests below only read: its
+    folder, its events and its RunEnded."""
+    from tests.images import make_book_dataset
+
+    root = tmp_path_factory.mktemp("book_run")
+    data = make_book_dataset(root / "data", classes=("cats", "dogs"), per_split=(12, 6, 6))
+    events: list = []
+    out = root / "run"
+    ended = run(_config(data, out, base_weights_file, head=2, finetune=1), events.append)
+    return out, events, ended
 
 
-def test_fine_tuning_changes_block5_only(book_dataset, tmp_path, base_weights_file):
-    events = []
-    run(_config(book_dataset, tmp_path / "run", base_weights_file), events.append)
-    saved, initial = _saved_base(tmp_path / "run"), _initial_base(base_weights_file)
+def test_classifier_phase_leaves_every_conv_base_weight_bit_identical(book_run, base_weights_file):
+    out, _, _ = book_run
+    initial = _initial_base(base_weights_file)
+    after_head = _saved_base(out, "best_1_train-classifier.keras")  # a classifier-phase state
+    assert all(_identical(after_head[name], initial[name]) for name in initial)
+
+
+def test_fine_tuning_changes_block5_only(book_run, base_weights_file):
+    out, events, _ = book_run
+    saved, initial = _saved_base(out), _initial_base(base_weights_file)
     for name in initial:
         if name.startswith("block5"):
             assert not _identical(saved[name], initial[name]), name
@@ -91,6 +101,7 @@ def test_fine_tuning_changes_block5_only(book_dataset, tmp_path, base_weights_fi
         "RunStarted",
         "PhaseStarted",
         "EpochEnded",
+        "EpochEnded",
         "PhaseEnded",
         "PhaseStarted",
         "EpochEnded",
@@ -98,15 +109,12 @@ def test_fine_tuning_changes_block5_only(book_dataset, tmp_path, base_weights_fi
         "RunEnded",
     ]
     batches = [e for e in events if isinstance(e, BatchEnded)]
-    assert [e.batch for e in batches if e.phase == 0] == [1, 2, 3]  # 24 images, batch 8
+    assert [e.batch for e in batches if e.phase == 0] == [1, 2, 3, 1, 2, 3]  # 24 images, batch 8
     assert all(set(e.logs) >= {"loss", "accuracy"} for e in batches)
 
 
-def test_run_folder_has_config_history_model_and_test_metrics(
-    book_dataset, tmp_path, base_weights_file
-):
-    out = tmp_path / "run"
-    ended = run(_config(book_dataset, out, base_weights_file, head=2, finetune=1), lambda e: None)
+def test_run_folder_has_config_history_model_and_test_metrics(book_run):
+    out, _, ended = book_run
     assert not ended.stopped
     header = (out / "history.csv").read_text().splitlines()[0].split(",")
     assert header == list(HISTORY_FIELDS)
