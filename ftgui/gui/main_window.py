@@ -1,8 +1,9 @@
 """The main window: lays out the rooms and wires their signals; each room is its own module.
 
 Tabs: Train (settings, phases, layers, Start/Stop, progress, live curves), Results, Predict.
-The run controller owns the training process and sends one event stream; views subscribe to
-the event types they draw. File actions read run folders and import datasets in the background.
+The run controller owns the training process and sends one event stream; each view (and the
+window itself) declares a handler per event type it draws and is subscribed to exactly those.
+File actions read run folders and import datasets in the background.
 """
 
 from __future__ import annotations
@@ -25,19 +26,18 @@ from ftgui.gui.file_actions import FileActions, shown_copy
 from ftgui.gui.predict.view import PredictView
 from ftgui.gui.results.view import ResultsView
 from ftgui.gui.shared.app_settings import window_settings
-from ftgui.gui.train.curves import CURVE_EVENTS
+from ftgui.gui.shared.event_handlers import EventView, handles
 from ftgui.gui.train.dataset_report import DatasetReportNotice
 from ftgui.gui.train.layers_box import trains_text
 from ftgui.gui.train.page import TrainPage
 from ftgui.gui.train.run_controller import RunController
-from ftgui.gui.train.run_progress import PROGRESS_EVENTS
 from ftgui.gui.train.setting_widgets import commit_typed_value, window_words
-from ftgui.gui.train.status_bar import STATUS_EVENTS, RunStatusBar
-from ftgui.gui.train.summary_dialog import SUMMARY_EVENTS, RunSummaryDialog
+from ftgui.gui.train.status_bar import RunStatusBar
+from ftgui.gui.train.summary_dialog import RunSummaryDialog
 from ftgui.gui.window_state import restore_window_state, save_window_state
 
 
-class MainWindow(QMainWindow):
+class MainWindow(EventView, QMainWindow):
     """Edits a RunConfig, runs it in a training process, and draws every phase live."""
 
     def __init__(self, config: RunConfig | None = None) -> None:
@@ -116,14 +116,8 @@ class MainWindow(QMainWindow):
         self.stop_button.clicked.connect(runs.stop)
         self.page.smooth_box.toggled.connect(self.curves.set_smoothing)
 
-        runs.subscribe(self.curves.handle, *CURVE_EVENTS)
-        runs.subscribe(self.progress.handle, *PROGRESS_EVENTS)
-        runs.subscribe(self.status.handle, *STATUS_EVENTS)
-        runs.subscribe(self.summary.handle, *SUMMARY_EVENTS)
-        runs.subscribe(self.dataset_report.handle, RunStarted)
-        runs.subscribe(lambda e: panel.show_image_check(e.dataset_report), RunStarted)
-        runs.subscribe(lambda event: editor.select(event.phase), PhaseStarted)
-        runs.subscribe(self._run_ended, RunEnded)
+        for view in self.event_views():
+            runs.subscribe_view(view)
         runs.stopping.connect(self.progress.show_stopping)
         runs.stopping.connect(lambda: self.stop_button.setEnabled(False))
         runs.running_changed.connect(self._set_running)
@@ -140,6 +134,10 @@ class MainWindow(QMainWindow):
         files.errored.connect(self.show_error)
         for view in (self.results, self.predict, self.exporter):
             view.errored.connect(self.show_error)
+
+    def event_views(self) -> tuple[EventView, ...]:
+        """What the run's events are handed to, in this order: the views, then the window."""
+        return (self.curves, self.progress, self.status, self.summary, self.dataset_report, self)
 
     # -- configuration <-> widgets --------------------------------------------------------
     def load_config(self, config: RunConfig) -> None:
@@ -245,6 +243,15 @@ class MainWindow(QMainWindow):
         self.summary.show_summary(summary)
         self._analyse(folder)
 
+    @handles(RunStarted)
+    def _run_started(self, event: RunStarted) -> None:
+        self.settings_panel.show_image_check(event.dataset_report)
+
+    @handles(PhaseStarted)
+    def _phase_started(self, event: PhaseStarted) -> None:
+        self.phase_editor.select(event.phase)
+
+    @handles(RunEnded)
     def _run_ended(self, event: RunEnded) -> None:
         self.files.remember(event.run_dir)  # runs trained here go into Recent too
         if event.model_path:  # its evaluations are in the run folder now

@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QFrame, QSizePolicy, QVBoxLayout, QWidget
 
 from ftgui.core.events import BatchEnded, EpochEnded, PhaseStarted, RunStarted
 from ftgui.core.views.timeline import METRICS, PhaseSeries, Timeline, smooth_curve, stagger_rows
+from ftgui.gui.shared.event_handlers import EventView, handles
 
 REDRAW_HZ = 10
-CURVE_EVENTS = (RunStarted, PhaseStarted, BatchEnded, EpochEnded)
 PHASE_COLOURS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860")
 TRAIN_COLOUR = "#1f5fa8"
 VAL_COLOUR = "#d9480f"
@@ -76,11 +76,7 @@ class _PhaseItems:
         self._drawn_batches = -1
         self._drawn_epochs: tuple[int, bool] = (-1, False)
         self.best = plot.plot(
-            pen=None,
-            symbol="star",
-            symbolSize=16,
-            symbolBrush="#f5c400",
-            symbolPen=pg.mkPen("#7a6200"),
+            pen=None, symbol="star", symbolSize=16, symbolBrush="#f5c400", symbolPen="#7a6200"
         )
 
     def update(self, series: PhaseSeries, metric: str, smooth: bool) -> None:
@@ -156,7 +152,7 @@ def _frame(item: pg.PlotItem) -> None:
     item.layout.setContentsMargins(2, 2, RIGHT_MARGIN, 2)
 
 
-class CurvesWidget(QWidget):
+class CurvesWidget(EventView, QWidget):
     """Two stacked plots (loss, accuracy) sharing the x axis; call `mark_dirty` after new data."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -198,17 +194,22 @@ class CurvesWidget(QWidget):
         self.legend_row.fit(event.size().width())  # a new height before the layout runs
         super().resizeEvent(event)
 
-    def handle(self, event: object) -> None:
-        """Draw a run's events: its extent, each phase's start, batches and epochs."""
-        if isinstance(event, RunStarted):
-            self.run_name = Path(event.run_dir).name
-            self.set_extent(sum(max(p.epochs, 1) for p in event.phases))
-        elif isinstance(event, PhaseStarted):
-            self.start_phase(event.name, event.epochs)
-        elif isinstance(event, BatchEnded):
-            self.add_batch(event.epoch, event.batch, event.steps_per_epoch, event.logs)
-        elif isinstance(event, EpochEnded):
-            self.add_epoch(event.epoch, event.logs)
+    @handles(RunStarted)
+    def _run_started(self, event: RunStarted) -> None:  # the run's name and planned extent
+        self.run_name = Path(event.run_dir).name
+        self.set_extent(sum(max(p.epochs, 1) for p in event.phases))
+
+    @handles(PhaseStarted)
+    def _phase_started(self, event: PhaseStarted) -> None:
+        self.start_phase(event.name, event.epochs)
+
+    @handles(BatchEnded)
+    def _batch_ended(self, event: BatchEnded) -> None:
+        self.add_batch(event.epoch, event.batch, event.steps_per_epoch, event.logs)
+
+    @handles(EpochEnded)
+    def _epoch_ended(self, event: EpochEnded) -> None:
+        self.add_epoch(event.epoch, event.logs)
 
     def show_events(self, events: list[object], run_dir: str = "") -> None:
         """Replace what is drawn with a finished run's events, drawn at once."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ftgui.core.events import RunStarted
+from ftgui.gui.shared.event_handlers import EventView, handles
 
 
 def report_text(report: dict) -> tuple[str, str] | None:
@@ -19,14 +20,15 @@ def report_text(report: dict) -> tuple[str, str] | None:
     return text, details
 
 
-class DatasetReportNotice:
+class DatasetReportNotice(EventView):
     """Shows the report carried by a run's RunStarted event; `box` is the last dialog shown."""
 
     def __init__(self, parent: QWidget) -> None:
         self.parent = parent
         self.box: QMessageBox | None = None
 
-    def handle(self, event: RunStarted) -> None:
+    @handles(RunStarted)
+    def _run_started(self, event: RunStarted) -> None:
         found = report_text(event.dataset_report)
         if found is None:
             return

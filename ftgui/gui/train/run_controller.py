@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
 from ftgui.core.settings.config import RunConfig
+from ftgui.gui.shared.event_handlers import EventView, handlers_of
 from ftgui.gui.train.worker import TrainingWorker
 
 
 class RunController(QObject):
     """Owns the training process of the current run and, between runs, a warm one.
 
-    Views subscribe to the event types they draw (`subscribe`); `running_changed` tells the
-    editors to lock or unlock; `idle` fires when a run's process has gone.
+    Views subscribe to the event types they declare handlers for (`subscribe_view`), other
+    listeners to the types they name (`subscribe`); each event goes, in subscription order, to
+    the listeners of its exact type. `running_changed` tells the editors to lock or unlock;
+    `idle` fires when a run's process has gone.
     """
 
     event_received = Signal(object)  # Ready, then every core event of a run, in order
@@ -31,10 +35,31 @@ class RunController(QObject):
         self.worker: TrainingWorker | None = None
         self.standby: tuple[QThread, TrainingWorker] | None = None  # waiting for the next run
         self.keep_warm = False
+        self._listeners: dict[type, list[Callable[[Any], object]]] = {}
+        self.event_received.connect(self._deliver)
 
     def subscribe(self, handler: Callable[[Any], object], *types: type) -> None:
         """Call `handler(event)` for every event of one of `types`, on the GUI thread."""
-        self.event_received.connect(lambda event: handler(event) if isinstance(event, types) else 0)
+        for event_type in types:
+            self._listeners.setdefault(event_type, []).append(handler)
+
+    def subscribe_view(self, view: EventView) -> None:
+        """Deliver to `view` every event of a type it declares a handler for, and no other."""
+        for event_type, handler in handlers_of(view).items():
+            self.subscribe(handler, event_type)
+
+    def listeners(self, event_type: type) -> list[Callable[[Any], object]]:
+        """What an event of `event_type` is handed to, in order."""
+        return list(self._listeners.get(event_type, ()))
+
+    def _deliver(self, event: object) -> None:
+        """Each listener in turn; one that raises is reported (as Qt reports a failing slot)
+        and the others still get the event."""
+        for handler in self._listeners.get(type(event), ()):
+            try:
+                handler(event)
+            except Exception:
+                sys.excepthook(*sys.exc_info())
 
     def is_running(self) -> bool:
         return self.worker is not None

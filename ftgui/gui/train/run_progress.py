@@ -23,9 +23,9 @@ from ftgui.core.events import (
 )
 from ftgui.core.training.run_summary import RunSummary
 from ftgui.core.views.remaining_time import RemainingTime
+from ftgui.gui.shared.event_handlers import EventView, handles
 from ftgui.gui.train.setting_widgets import window_words
 
-PROGRESS_EVENTS = (Status, RunStarted, PhaseStarted, BatchEnded, EpochEnded, PhaseEnded, RunEnded)
 STOPPED_TEXT = "Stopped: every finished epoch is kept (File → Resume run… continues it)"
 REFRESH_MS = 1000  # the ETA counts down between batches
 TEXT_MARGIN = 6  # pixels kept free at each end of the bar's text
@@ -37,8 +37,9 @@ def clock_text(seconds: int) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
-class RunProgress(QProgressBar):
-    """Counts the run's batches across phases; `handle` takes the run's events in order.
+class RunProgress(EventView, QProgressBar):
+    """Counts the run's batches across phases; `handle` takes the run's events in order
+    (one `@handles` method per event type).
 
     The text is one line elided to the bar's width (`format()` and the tooltip hold it whole).
     `clock` (seconds, monotonic) is injectable so tests can script a run's timing.
@@ -112,34 +113,36 @@ class RunProgress(QProgressBar):
         self.setValue(1 if full else 0)
         self.setFormat(text)
 
-    def handle(self, event: object) -> None:
-        if isinstance(event, Status):
-            self._stop_refreshing()
-            self.setFormat(event.text)
-        elif isinstance(event, RunStarted):
-            self._run_started(event)
-        elif isinstance(event, PhaseStarted):
-            self._set_done(self._batches_at(event.phase, 0))
-            self.remaining.pause()
-        elif isinstance(event, BatchEnded):
-            self._batch_ended(event)
-        elif isinstance(event, EpochEnded) and event.replayed:
-            # finished before a resume: count it as done, and its time as its phase's speed
-            self._set_done(self._batches_at(event.phase, event.epoch + 1))
-            self.remaining.replayed(event.phase, event.seconds)
-        elif isinstance(event, PhaseEnded) and event.stopped:
-            self._stop_refreshing()
-            self.setFormat(
-                f"Stopped in phase {event.phase + 1} after {event.epochs_done} finished epochs"
-            )
-        elif isinstance(event, RunEnded):
-            self._run_ended(event)
+    @handles(Status)
+    def _status(self, event: Status) -> None:
+        self._stop_refreshing()
+        self.setFormat(event.text)
 
+    @handles(RunStarted)
     def _run_started(self, event: RunStarted) -> None:
         self._plan = [(p.epochs, p.steps_per_epoch) for p in event.phases]
         self.remaining = RemainingTime(event.phases)
         self.setRange(0, max(self.remaining.total(), 1))
         self.setValue(0)
+
+    @handles(PhaseStarted)
+    def _phase_started(self, event: PhaseStarted) -> None:
+        self._set_done(self._batches_at(event.phase, 0))
+        self.remaining.pause()
+
+    @handles(EpochEnded)
+    def _epoch_ended(self, event: EpochEnded) -> None:
+        if event.replayed:  # finished before a resume: done, and its time is its phase's speed
+            self._set_done(self._batches_at(event.phase, event.epoch + 1))
+            self.remaining.replayed(event.phase, event.seconds)
+
+    @handles(PhaseEnded)
+    def _phase_ended(self, event: PhaseEnded) -> None:
+        if event.stopped:
+            self._stop_refreshing()
+            self.setFormat(
+                f"Stopped in phase {event.phase + 1} after {event.epochs_done} finished epochs"
+            )
 
     def _set_done(self, batches: int) -> None:
         self._done = batches
@@ -150,6 +153,7 @@ class RunProgress(QProgressBar):
         steps = self._plan[phase][1] if phase < len(self._plan) else 0
         return sum(e * s for e, s in self._plan[:phase]) + epochs * steps + batches
 
+    @handles(BatchEnded)
     def _batch_ended(self, event: BatchEnded) -> None:
         self._set_done(self._batches_at(event.phase, event.epoch, event.batch))
         self.remaining.batch_ended(event.phase, self._done, self.clock())
@@ -179,6 +183,7 @@ class RunProgress(QProgressBar):
             return "…"
         return ("≈" if guessed else "") + clock_text(round(seconds))
 
+    @handles(RunEnded)
     def _run_ended(self, event: RunEnded) -> None:
         self._stop_refreshing()
         self.active = False

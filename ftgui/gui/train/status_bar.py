@@ -14,13 +14,12 @@ from ftgui.core.events import DeviceMemory, PhaseStarted, RunEnded, RunStarted, 
 from ftgui.core.model.device import CPU_ONLY
 from ftgui.core.model.doctor import gpu_diagnosis
 from ftgui.gui.shared.elided_label import ElidedLabel
+from ftgui.gui.shared.event_handlers import EventView, handles
 from ftgui.gui.shared.tasks import BackgroundTask
 from ftgui.gui.train.setting_widgets import window_words
 
-STATUS_EVENTS = (Ready, Status, RunStarted, PhaseStarted, RunEnded, DeviceMemory)
 
-
-class RunStatusBar(QStatusBar):
+class RunStatusBar(EventView, QStatusBar):
     """The message on the left; the run folder and the device as permanent labels, each one
     line elided to the room it gets (the whole text in its tooltip)."""
 
@@ -44,29 +43,39 @@ class RunStatusBar(QStatusBar):
         self._diagnosis = BackgroundTask(self)
         self._diagnosis.succeeded.connect(self._show_diagnosis)
 
-    def handle(self, event: object) -> None:
-        if isinstance(event, Ready):
-            self.device_label.setText(event.device)
-            if event.device == CPU_ONLY and not self.gpu_label.text():
-                self._diagnosis.start(lambda state: gpu_diagnosis(gpus_seen=0))
-        elif isinstance(event, Status):
-            self.message.setText(event.text)
-        elif isinstance(event, RunStarted):
-            self.device_label.setText(event.device)
-            self.folder_label.setText(f"Run folder: {event.run_dir}")
-            self.phases = len(event.phases)
-        elif isinstance(event, PhaseStarted):  # the last phase's steps hold no more
-            self.message.setText(f"Training phase {event.phase + 1} of {self.phases}: {event.name}")
-        elif isinstance(event, DeviceMemory):
-            self.memory_label.setText(
-                f"{event.device}: {event.current_bytes / 2**30:.1f} GiB in use "
-                f"(peak {event.peak_bytes / 2**30:.1f})"
-            )
-            self.memory_label.show()
-        elif isinstance(event, RunEnded):
-            self.running = False
-            state = "Stopped" if event.stopped else "Finished"
-            self.message.setText(f"{state}. Run folder: {event.run_dir}")
+    @handles(Ready)
+    def _ready(self, event: Ready) -> None:
+        self.device_label.setText(event.device)
+        if event.device == CPU_ONLY and not self.gpu_label.text():
+            self._diagnosis.start(lambda state: gpu_diagnosis(gpus_seen=0))
+
+    @handles(Status)
+    def _status(self, event: Status) -> None:
+        self.message.setText(event.text)
+
+    @handles(RunStarted)
+    def _run_started(self, event: RunStarted) -> None:
+        self.device_label.setText(event.device)
+        self.folder_label.setText(f"Run folder: {event.run_dir}")
+        self.phases = len(event.phases)
+
+    @handles(PhaseStarted)
+    def _phase_started(self, event: PhaseStarted) -> None:  # the last phase's steps hold no more
+        self.message.setText(f"Training phase {event.phase + 1} of {self.phases}: {event.name}")
+
+    @handles(DeviceMemory)
+    def _device_memory(self, event: DeviceMemory) -> None:
+        self.memory_label.setText(
+            f"{event.device}: {event.current_bytes / 2**30:.1f} GiB in use "
+            f"(peak {event.peak_bytes / 2**30:.1f})"
+        )
+        self.memory_label.show()
+
+    @handles(RunEnded)
+    def _run_ended(self, event: RunEnded) -> None:
+        self.running = False
+        state = "Stopped" if event.stopped else "Finished"
+        self.message.setText(f"{state}. Run folder: {event.run_dir}")
 
     def set_running(self, running: bool) -> None:
         """A run starts (nothing of the last one holds) or its process has gone."""

@@ -16,13 +16,13 @@ from PySide6.QtWidgets import (
 
 from ftgui.core.events import EpochEnded, PhaseStarted, RunEnded, RunStarted
 from ftgui.core.training.run_summary import PhaseBest, RunSummary, SummaryCollector
+from ftgui.gui.shared.event_handlers import EventView, handles
 
-SUMMARY_EVENTS = (RunStarted, PhaseStarted, EpochEnded, RunEnded)
 COLUMNS = ("Phase", "Best epoch", "Val accuracy", "Val loss")
 PATH_WIDTH = 440  # pixels; a longer run folder is elided in the middle (full path in the tooltip)
 
 
-class RunSummaryDialog(QDialog):
+class RunSummaryDialog(EventView, QDialog):
     """A non-blocking window that opens when a run ends; `handle` takes the run's events."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -64,11 +64,16 @@ class RunSummaryDialog(QDialog):
         layout.addWidget(self.folder)
         layout.addWidget(buttons)
 
-    def handle(self, event: object) -> None:
-        self.collector(event)  # type: ignore[arg-type]
+    @handles(RunStarted, PhaseStarted, EpochEnded)
+    def _collect(self, event: RunStarted | PhaseStarted | EpochEnded) -> None:
+        self.collector(event)
+
+    @handles(RunEnded)
+    def _run_ended(self, event: RunEnded) -> None:
+        self.collector(event)
         parent = self.parentWidget()
         closing = parent is not None and getattr(parent, "close_when_stopped", False)
-        if isinstance(event, RunEnded) and self.collector.summary and not closing:
+        if self.collector.summary and not closing:
             self.show_summary(self.collector.summary)
 
     def show_summary(self, summary: RunSummary) -> None:
