@@ -10,22 +10,21 @@ from typing import Any, NoReturn
 
 from ftgui.core.data.sample import SAMPLE_DEFAULTS, apply_sample_defaults
 from ftgui.core.errors import UserError
-from ftgui.core.settings.config import BOOK_UNFREEZE_FROM, RunConfig, book_phases
+from ftgui.core.settings.config import RunConfig, apply_last_phase_setting, book_phases
 from ftgui.core.settings.fields import (
+    LAST_PHASE_SETTINGS,
     PHASE_FLAG_ENDS,
     PHASE_SETTINGS,
     RUN_SETTINGS,
     SPEED,
     Setting,
 )
-from ftgui.core.settings.layer_plan import trainable_from
-from ftgui.core.settings.vgg16 import layer_names
 
 DATA_SOURCES = ("data_dir", "sample")  # one or the other
 RESUME_MAY_CHANGE = ("cache_features", "cache_budget_mb", "xla", "distribute")
 SAMPLE_HELP = (
-    "; defaults to 32 px, {epochs_head} + {epochs_finetune} epochs, classifier learning rate "
-    "{learning_rate_head:g}".format(**SAMPLE_DEFAULTS)
+    "; defaults to {image_size} px, {epochs_head} + {epochs_finetune} epochs, classifier "
+    "learning rate {learning_rate_head:g}".format(**SAMPLE_DEFAULTS)
 )
 
 
@@ -52,12 +51,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         if setting.flag and setting.name not in DATA_SOURCES and setting.section != SPEED:
             _add_setting_flag(parser, setting)
     _add_phase_flags(parser)
-    parser.add_argument(
-        "--unfreeze-from",
-        metavar="LAYER",
-        help="in the last phase, train LAYER and every layer above it "
-        f"(default {BOOK_UNFREEZE_FROM})",
-    )
+    for setting in LAST_PHASE_SETTINGS:
+        _add_setting_flag(parser, setting)
     speed = parser.add_argument_group(SPEED)
     for setting in RUN_SETTINGS:
         if setting.flag and setting.section == SPEED:
@@ -106,7 +101,7 @@ def _add_phase_flags(parser: argparse.ArgumentParser) -> None:
 
 def _flag_of(dest: str) -> str:
     """The command-line spelling of the flag whose value is `args.<dest>`."""
-    flags = {s.name: s.flag for s in RUN_SETTINGS if s.flag}
+    flags = {s.name: s.flag for s in (*RUN_SETTINGS, *LAST_PHASE_SETTINGS) if s.flag}
     flags.update({d: flag for flag, d, *_ in _phase_flags()})
     return flags.get(dest) or "--" + dest.replace("_", "-")
 
@@ -147,8 +142,8 @@ def resume_config_from_args(args: argparse.Namespace) -> RunConfig:
 def config_from_args(args: argparse.Namespace) -> RunConfig:
     """Start from --config (or the book's defaults), then apply every flag that was given.
 
-    Values are range-checked once, by `RunConfig.validate`, except --unfreeze-from: its layer
-    name is checked here, where it enters."""
+    Values are range-checked once, by `RunConfig.validate`, except the last phase's settings
+    (--unfreeze-from): their layer names are checked here, where they enter."""
     config = RunConfig.load(args.config) if args.config else RunConfig()
     if args.sample:
         if args.config:
@@ -162,9 +157,10 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         if setting.name not in DATA_SOURCES and value is not None:
             setattr(config, setting.name, value)
     _apply_phase_flags(args, config)
-    if args.unfreeze_from is not None:
-        chosen = trainable_from(args.unfreeze_from)
-        config.phases[-1].trainable_layers = [n for n in layer_names() if n in chosen]
+    for setting in LAST_PHASE_SETTINGS:
+        value = getattr(args, setting.name)
+        if value is not None:
+            apply_last_phase_setting(config, setting.name, value)
     return config
 
 

@@ -1,5 +1,5 @@
-"""Writing files so that a process killed mid-write never leaves half of one, and checking,
-before any slow work, that a path the user chose can be written at all."""
+"""Writing files so that neither a process killed mid-write nor a power cut leaves half of one,
+and checking, before any slow work, that a path the user chose can be written at all."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any
 
 from ftgui.core.errors import UserError
 
@@ -21,14 +22,57 @@ FREE = "free some space or "
 def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     """`write(sibling)` to a hidden sibling with the same suffix, then rename it over `path`.
 
-    A process killed mid-write leaves the previous file whole (the rename is atomic).
+    A process killed mid-write leaves the previous file whole (the rename is atomic); the
+    sibling's bytes reach the disk before the rename and the rename before this returns
+    (fsync of the file, then of its folder), so a power cut leaves the old file or the new one,
+    never an empty one.
     """
     partial = path.with_name(f".{path.stem}.partial{path.suffix}")
     try:
         write(partial)
+        _sync_path(partial)
         os.replace(partial, path)
+        sync_folder(path.parent)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def sync_file(file: IO[Any]) -> None:
+    """Push an open file's written bytes to the disk (Python's buffer, then the system's)."""
+    file.flush()
+    os.fsync(file.fileno())
+
+
+def sync_folder(folder: Path) -> None:
+    """Push a folder's entries (a file created or renamed in it) to the disk.
+
+    Windows cannot open a folder for this (NTFS journals renames itself), and some file systems
+    refuse to sync one: both are left as they are.
+    """
+    if os.name == "nt":
+        return
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EPERM):  # a folder one may write but not list
+            return
+        raise
+    try:
+        os.fsync(handle)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(handle)
+
+
+def _sync_path(path: Path) -> None:
+    """Push a closed file's bytes to the disk (Windows needs write access to do it)."""
+    handle = os.open(path, os.O_RDWR if os.name == "nt" else os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def write_run_file(path: Path, write: Callable[[Path], object]) -> None:

@@ -8,14 +8,15 @@ from pathlib import Path
 from ftgui.core.data.dataset import Dataset, find_dataset
 from ftgui.core.paths import ftgui_home
 from ftgui.core.settings.config import RunConfig
+from ftgui.core.settings.vgg16 import MIN_IMAGE_SIZE
 
-SAMPLE_PIXELS = 32
+SAMPLE_PIXELS = MIN_IMAGE_SIZE  # the smallest images VGG16 takes: the quickest run
 SPLIT_SHARES = (("train", 0.6), ("validation", 0.2), ("test", 0.2))
 # Settings that keep `train --sample --weights none` near 72 s on two CPU cores (flags override
-# them). A random base's 1×1×512 features at 32 px need a larger classifier learning rate than
-# the book's 2e-5 to learn visibly in three epochs.
+# them). A random base's 1×1×512 features at the sample's size need a larger classifier
+# learning rate than the book's 2e-5 to learn visibly in three epochs.
 SAMPLE_DEFAULTS = {
-    "image_size": 32,
+    "image_size": SAMPLE_PIXELS,
     "epochs_head": 3,
     "epochs_finetune": 3,
     "learning_rate_head": 1e-3,
@@ -28,7 +29,8 @@ def sample_dir() -> Path:
 
 
 def ensure_sample_dataset() -> Path:
-    """Write the 1,797 digit images (8×8 scans upscaled to 32 px PNGs) once; return the folder."""
+    """Write the 1,797 digit images (8×8 scans upscaled to SAMPLE_PIXELS PNGs) once; return the
+    folder."""
     root = sample_dir()
     if (root / _DONE_MARKER).exists():
         return root

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 from dataclasses import dataclass
@@ -17,6 +18,16 @@ WORKER_PEER_TIMEOUT_S = 10
 WORKER_CHECK_INTERVAL_S = 5
 
 _multi_worker: Any = None  # the one MultiWorkerMirroredStrategy of this process, once created
+
+# Multi-worker training patches private Keras and TensorFlow attributes (below, each in one
+# function); they were checked with this Keras range, the one pyproject.toml pins.
+TESTED_KERAS = ">=3.15,<3.16"
+HEALTH_CHECK_SETTINGS = {
+    "_check_health_initial_timeout": WORKER_START_TIMEOUT_S,
+    "_check_health_timeout": WORKER_PEER_TIMEOUT_S,
+    "_check_health_interval": WORKER_CHECK_INTERVAL_S,
+    "_check_health_retry_limit": 2,
+}
 
 
 @dataclass
@@ -76,13 +87,8 @@ def start_multi_worker() -> Any:
     global _multi_worker
     if _multi_worker is None:
         import tensorflow as tf
-        from tensorflow.python.distribute import collective_all_reduce_strategy as collective
 
-        extended = collective.CollectiveAllReduceExtended
-        extended._check_health_initial_timeout = WORKER_START_TIMEOUT_S
-        extended._check_health_timeout = WORKER_PEER_TIMEOUT_S
-        extended._check_health_interval = WORKER_CHECK_INTERVAL_S
-        extended._check_health_retry_limit = 2
+        _set_worker_health_checks()
         options = tf.distribute.experimental.CommunicationOptions(
             timeout_seconds=WORKER_START_TIMEOUT_S
         )
@@ -99,12 +105,57 @@ def start_multi_worker() -> Any:
     return _multi_worker
 
 
+def _set_worker_health_checks() -> None:
+    """Time out on workers that never start or stop answering (TensorFlow's private health
+    check settings of `CollectiveAllReduceExtended`, class attributes read at start-up)."""
+    import tensorflow as tf
+    from tensorflow.python.distribute import collective_all_reduce_strategy as collective
+
+    extended = collective.CollectiveAllReduceExtended
+    missing = [name for name in HEALTH_CHECK_SETTINGS if not hasattr(extended, name)]
+    if missing:
+        raise UserError(
+            f"ftgui sets TensorFlow's private CollectiveAllReduceExtended.{missing[0]} for "
+            f"multi-worker training, and TensorFlow {tf.__version__} (with Keras "
+            f"{_keras_version()}) has no such attribute; install the tested Keras "
+            f"(keras{TESTED_KERAS}) with the TensorFlow it requires."
+        )
+    for name, value in HEALTH_CHECK_SETTINGS.items():
+        setattr(extended, name, value)
+
+
+def keras_internal(owner: Any, name: str, parameters: tuple[str, ...] = ()) -> Any:
+    """`owner.name`, a private Keras function ftgui patches; UserError naming the installed
+    Keras when it is gone or no longer takes `parameters` (a patch would silently do nothing)."""
+    where = getattr(owner, "__name__", type(owner).__name__)
+    found = getattr(owner, name, None)
+    problem = f"has no {where}.{name}" if found is None else ""
+    if found is not None and parameters:
+        taken = set(inspect.signature(found).parameters)
+        lacking = [p for p in parameters if p not in taken]
+        if lacking:
+            problem = f"has a {where}.{name} without the parameter {lacking[0]!r}"
+    if problem:
+        raise UserError(
+            f"ftgui patches a private Keras function for multi-worker training, and Keras "
+            f"{_keras_version()} {problem}; install the tested Keras (keras{TESTED_KERAS})."
+        )
+    return found
+
+
+def _keras_version() -> str:
+    import keras
+
+    return keras.__version__
+
+
 def _average_scalars_across_workers() -> None:
     """Keras 3.15 averages each replica's metrics over workers with `axis=0`, which fails on
     scalars ("Invalid reduction dimension 0"); average them with `axis=None` instead."""
     from keras.src.backend.tensorflow import trainer
 
-    original = trainer.reduce_per_replica
+    original = keras_internal(trainer, "reduce_per_replica", ("values", "strategy", "reduction"))
+    keras_internal(trainer, "_collective_all_reduce_multi_worker", ("strategy",))
     if getattr(original, "ftgui_patched", False):
         return
 
@@ -154,7 +205,7 @@ def build_without_reducing_data(model: Any, element_spec: Any) -> None:
     sample = tf.nest.map_structure(
         lambda spec: tf.zeros([d or 1 for d in spec.shape], spec.dtype), element_spec
     )
-    build = type(model)._maybe_symbolic_build
+    build = keras_internal(type(model), "_maybe_symbolic_build", ("self", "data_batch"))
 
     def symbolic_build(iterator: Any = None, data_batch: Any = None) -> None:
         build(model, data_batch=sample)

@@ -15,68 +15,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ftgui.core.errors import UserError
-from ftgui.core.paths import keras_cache_dir
-from ftgui.core.settings.config import WEIGHT_CHOICES, PhaseConfig
-from ftgui.core.settings.layer_plan import HEAD_UNITS
+from ftgui.core.model.acceleration import TESTED_KERAS
+from ftgui.core.settings.config import PhaseConfig
+from ftgui.core.settings.fields import PHASE
+from ftgui.core.settings.layer_plan import HEAD_UNITS, frozen_layers
+from ftgui.core.settings.optimizers import BY_NAME
+from ftgui.core.settings.weights import NOTOP_FILE, imagenet_cache_path, weights_file_problem
+from ftgui.core.settings.weights import building_message as building_message
+from ftgui.core.settings.weights import check_weights_choice as check_weights_choice
 
 if TYPE_CHECKING:
     import keras
 
-NOTOP_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 BASE_NAME = "vgg16"
 PREPROCESS_NAME = "vgg16_preprocess"
 AUGMENTATION_NAME = "augmentation"
 HEAD_LAYER_NAMES = ("flatten", "dense", "dropout", "predictions")  # the head, bottom to top
 PIXEL_SCALE = 64.0  # ~ the std of VGG16-preprocessed pixels
-HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-HDF5_LAST_OFFSET = 2**20  # where a weights file's HDF5 signature is looked for, at most
-ZIP_SIGNATURE = b"PK\x03\x04"  # a .keras archive
-
-
-def imagenet_cache_path() -> Path:
-    return keras_cache_dir() / "models" / NOTOP_FILE
-
-
-def check_weights_choice(weights: str) -> None:
-    """Refuse weights that are neither a choice nor a Keras weights file, in one sentence."""
-    if weights in WEIGHT_CHOICES:
-        return
-    if not Path(weights).expanduser().is_file():
-        raise UserError(
-            f"Weights '{weights}' is neither imagenet, none nor an existing file; check the path."
-        )
-    problem = weights_file_problem(Path(weights).expanduser())
-    if problem:
-        raise UserError(problem)
-
-
-def weights_file_problem(path: Path) -> str | None:
-    """Why an existing file cannot hold Keras weights (it is neither HDF5, as .h5 and
-    .weights.h5 are, nor a .keras archive), in one sentence; None when it may."""
-    advice = f"use {NOTOP_FILE} or a .weights.h5 saved from a VGG16 conv base"
-    try:
-        with open(path, "rb") as f:
-            head = f.read(8)
-            if head.startswith(ZIP_SIGNATURE) and path.suffix == ".keras":
-                return None
-            offset = 512  # HDF5 allows a user block of 512, 1024, 2048… bytes before it
-            while head != HDF5_SIGNATURE and offset < HDF5_LAST_OFFSET:
-                f.seek(offset)
-                head, offset = f.read(8), offset * 2
-    except OSError as exc:
-        return f"Weights file {path} cannot be read ({exc.strerror}); {advice}."
-    if head == HDF5_SIGNATURE:
-        return None
-    return f"Weights file {path} is not a Keras weights file (not HDF5); {advice}."
-
-
-def building_message(weights: str) -> str:
-    """What a run says while it builds the model: a first ImageNet download takes a while."""
-    if weights == "imagenet" and not imagenet_cache_path().exists():
-        return (
-            f"Downloading the ImageNet weights (58.9 MB, once) into {imagenet_cache_path().parent}…"
-        )
-    return f"Building VGG16 (weights: {weights})…"
 
 
 def build_conv_base(weights: str, image_size: int, seed: int = 1337) -> keras.Model:
@@ -90,19 +45,24 @@ def build_conv_base(weights: str, image_size: int, seed: int = 1337) -> keras.Mo
         try:
             return VGG16(include_top=False, weights="imagenet", input_shape=shape)
         except Exception as exc:  # Keras wraps URL and HTTP failures in a plain Exception
-            raise UserError(
+            failed = (
                 f"Could not download the ImageNet weights ({_short(exc)}); when offline, put "
-                f"{NOTOP_FILE} in {imagenet_cache_path().parent} or pass --weights FILE."
+                f"{NOTOP_FILE} in {imagenet_cache_path().parent} or"
+            )
+            raise UserError(
+                f"{failed} pass --weights FILE.", "weights", f"{failed} choose Weights → File…"
             ) from None
     path = Path(weights).expanduser()
     if not path.is_file():
         raise UserError(
-            f"Weights file {path} does not exist; "
-            f"pass --weights imagenet, none or an existing file."
+            f"Weights file {path} does not exist; pass --weights imagenet, none or an existing "
+            f"file.",
+            "weights",
+            f"Weights file {path} does not exist; choose Weights → ImageNet, Random init or File…",
         )
     problem = weights_file_problem(path)
     if problem:
-        raise UserError(problem)
+        raise UserError(problem, "weights")
     base = VGG16(include_top=False, weights=None, input_shape=shape)
     load_base_weights(base, path)
     return base
@@ -135,6 +95,7 @@ def load_base_weights(base: keras.Model, path: Path) -> None:
             f"Weights file {path} does not fit the VGG16 conv base ({why}); use "
             f"{NOTOP_FILE} or a .weights.h5 saved from a VGG16 conv base."
         ),
+        "weights",
     )
     unchanged = [  # kernels only: a saved zero bias legitimately equals the fresh zero bias
         v.path
@@ -144,7 +105,8 @@ def load_base_weights(base: keras.Model, path: Path) -> None:
     if unchanged:
         raise UserError(
             f"Weights file {path} left {len(unchanged)} VGG16 variables unset (first: "
-            f"{unchanged[0]}); use {NOTOP_FILE} or a .weights.h5 saved from a VGG16 conv base."
+            f"{unchanged[0]}); use {NOTOP_FILE} or a .weights.h5 saved from a VGG16 conv base.",
+            "weights",
         )
 
 
@@ -161,10 +123,13 @@ def load_saved_weights(model: keras.Model, path: Path) -> None:
             f"{path} does not fit this run's configuration or is damaged ({why}); "
             f"start a new run with --config {path.parent / 'config.json'}."
         ),
+        "config",
     )
 
 
-def _load_weights(model: keras.Model, path: Path, failure: Callable[[str], str]) -> None:
+def _load_weights(
+    model: keras.Model, path: Path, failure: Callable[[str], str], setting: str
+) -> None:
     """`model.load_weights` without Keras's warnings; `failure(why)` is the one sentence.
 
     A `.keras` file's weights are copied out of the archive and loaded as the `.weights.h5`
@@ -177,7 +142,7 @@ def _load_weights(model: keras.Model, path: Path, failure: Callable[[str], str])
                 path = _extracted_weights(path, Path(scratch))
             model.load_weights(str(path))
     except Exception as exc:
-        raise UserError(failure(_short(exc))) from None
+        raise UserError(failure(_short(exc)), setting) from None
 
 
 def _extracted_weights(archive: Path, folder: Path) -> Path:
@@ -252,12 +217,38 @@ def reseed_random_layers(model: keras.Model, seed: int, run_epoch: int) -> None:
     """
     import numpy as np
 
+    for layer, position, generator in seed_generators(model):
+        stream = zlib.crc32(f"{layer.name}/{position}".encode())
+        key = (seed * 1_000_003 + stream) % 2**31
+        state = np.array([key, run_epoch * 2**16], dtype=str(generator.state.dtype))
+        generator.state.assign(state)
+
+
+def seed_generators(model: keras.Model) -> list[tuple[Any, int, Any]]:
+    """(layer, position, SeedGenerator) of every layer inside `model`, from Keras internals.
+
+    Keras 3 has no public way to reach a layer's seed generators: this reads the private
+    `Layer._flatten_layers()` and `Layer._seed_generators`, and raises a UserError naming the
+    installed Keras when either is missing, rather than leaving the streams silently unkeyed.
+    """
+    if not hasattr(model, "_flatten_layers"):
+        raise keras_internal_missing("Layer._flatten_layers")
+    found = []
     for layer in model._flatten_layers(include_self=False, recursive=True):
-        for position, generator in enumerate(getattr(layer, "_seed_generators", [])):
-            stream = zlib.crc32(f"{layer.name}/{position}".encode())
-            key = (seed * 1_000_003 + stream) % 2**31
-            state = np.array([key, run_epoch * 2**16], dtype=str(generator.state.dtype))
-            generator.state.assign(state)
+        if not hasattr(layer, "_seed_generators"):
+            raise keras_internal_missing("Layer._seed_generators")
+        found += [(layer, i, generator) for i, generator in enumerate(layer._seed_generators)]
+    return found
+
+
+def keras_internal_missing(name: str) -> UserError:
+    """The error for a private Keras attribute `seed_generators` reads that this Keras lacks."""
+    import keras
+
+    return UserError(
+        f"Keras {keras.__version__} has no {name}, which ftgui uses to make dropout and "
+        f"augmentation repeatable per epoch; install the tested Keras (keras{TESTED_KERAS})."
+    )
 
 
 def conv_base(model: keras.Model) -> keras.Model:
@@ -267,21 +258,21 @@ def conv_base(model: keras.Model) -> keras.Model:
 def apply_trainable(model: keras.Model, trainable_layers: list[str]) -> None:
     """Set per-layer flags of the conv base (listing 5.22); takes effect at the next compile."""
     base = conv_base(model)
-    wanted = set(trainable_layers)
-    base.trainable = bool(wanted)  # Keras sets every sub-layer's flag to this first
-    if wanted:
+    frozen = frozen_layers(trainable_layers)
+    base.trainable = bool(trainable_layers)  # Keras sets every sub-layer's flag to this first
+    if trainable_layers:
         for layer in base.layers:
-            layer.trainable = layer.name in wanted
+            layer.trainable = layer.name not in frozen
 
 
 def make_optimizer(phase: PhaseConfig) -> Any:
+    """The phase's Keras optimizer, from `settings.optimizers`; an unknown name is a UserError."""
     import keras
 
-    if phase.optimizer == "adam":
-        return keras.optimizers.Adam(phase.learning_rate)
-    if phase.optimizer == "sgd":
-        return keras.optimizers.SGD(phase.learning_rate, momentum=0.9)
-    return keras.optimizers.RMSprop(phase.learning_rate)
+    PHASE["optimizer"].check(phase.optimizer, f"phase '{phase.name}'")
+    optimizer = BY_NAME[phase.optimizer]
+    make = getattr(keras.optimizers, optimizer.keras_class)
+    return make(phase.learning_rate, **dict(optimizer.options))
 
 
 def compile_phase(

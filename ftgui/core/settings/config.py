@@ -13,9 +13,8 @@ from typing import Any
 from ftgui.core.errors import UserError
 from ftgui.core.files import write_atomically
 from ftgui.core.settings.fields import (
+    BOOK_UNFREEZE_FROM,
     DISTRIBUTE_CHOICES,
-    MAX_IMAGE_SIZE,
-    OPTIMIZERS,
     PHASE,
     PHASE_SETTINGS,
     RUN,
@@ -23,7 +22,8 @@ from ftgui.core.settings.fields import (
     WEIGHT_CHOICES,
 )
 from ftgui.core.settings.layer_plan import check_layer_name, trainable_from
-from ftgui.core.settings.vgg16 import layer_names
+from ftgui.core.settings.optimizers import OPTIMIZERS
+from ftgui.core.settings.vgg16 import MAX_IMAGE_SIZE
 
 __all__ = [
     "BOOK_UNFREEZE_FROM",
@@ -33,10 +33,9 @@ __all__ = [
     "WEIGHT_CHOICES",
     "PhaseConfig",
     "RunConfig",
+    "apply_last_phase_setting",
     "book_phases",
 ]
-
-BOOK_UNFREEZE_FROM = "block5_conv1"
 
 
 @dataclass
@@ -55,10 +54,18 @@ class PhaseConfig:
         """How messages name this phase: "phase 2 ('Fine-tune')"."""
         return f"phase {index + 1} ('{self.name}')"
 
+    def name_problem(self, index: int) -> str | None:
+        """The sentence saying the phase has no name, or None."""
+        return (
+            None
+            if self.name.strip()
+            else (f"Phase {index + 1} has no name; give every phase a name.")
+        )
+
     def validate(self, index: int) -> None:
         """Raise a UserError naming the phase and its first value out of range."""
-        if not self.name.strip():
-            raise UserError(f"Phase {index + 1} has no name; give every phase a name.")
+        if problem := self.name_problem(index):
+            raise UserError(problem, "name")
         label = self.label(index)
         for setting in PHASE_SETTINGS:
             setting.check(getattr(self, setting.name), label)
@@ -74,9 +81,23 @@ def book_phases(unfreeze_from: str = BOOK_UNFREEZE_FROM) -> list[PhaseConfig]:
             "Fine-tune",
             epochs=100,
             learning_rate=1e-5,
-            trainable_layers=[n for n in layer_names() if n in trainable_from(unfreeze_from)],
+            trainable_layers=list(trainable_from(unfreeze_from)),
         ),
     ]
+
+
+def _unfreeze_from(phase: PhaseConfig, layer: str) -> None:
+    phase.trainable_layers = list(trainable_from(layer, setting="unfreeze_from"))
+
+
+# What each setting of `fields.LAST_PHASE_SETTINGS` does to the last phase.
+_LAST_PHASE_APPLY = {"unfreeze_from": _unfreeze_from}
+
+
+def apply_last_phase_setting(config: RunConfig, name: str, value: str) -> None:
+    """Apply a value of `fields.LAST_PHASE_SETTINGS` (checked here, where it enters) to the
+    last phase of `config`."""
+    _LAST_PHASE_APPLY[name](config.phases[-1], value)
 
 
 @dataclass
@@ -112,7 +133,10 @@ class RunConfig:
         """Raise a UserError naming the first setting that is out of range."""
         if not self.sample and not self.data_dir:
             raise UserError(
-                "No dataset given; pass --data DIR (a folder of class folders) or --sample."
+                "No dataset given; pass --data DIR (a folder of class folders) or --sample.",
+                "data_dir",
+                window="No dataset given; pick a Dataset folder (class folders inside) or "
+                "Sample dataset.",
             )
         for setting in RUN_SETTINGS:
             setting.check(getattr(self, setting.name))
@@ -174,7 +198,9 @@ def _phases_from_json(value: Any, source: str) -> list[PhaseConfig]:
         if missing:
             raise UserError(f"{where} lacks {', '.join(missing)}.")
         typed = {k: PHASE[k].typed(v, f"'{k}' in {where}") for k, v in item.items()}
-        phases.append(PhaseConfig(**typed))
+        phase = PhaseConfig(**typed)
+        phase.validate(index)  # read here, a phase's values need no check where it is shown
+        phases.append(phase)
     return phases
 
 

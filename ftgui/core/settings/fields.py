@@ -7,116 +7,28 @@ them. No Qt, no TensorFlow.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from ftgui.core.settings.optimizers import OPTIMIZERS, optimizers_help
+from ftgui.core.settings.setting import Setting
+from ftgui.core.settings.vgg16 import MAX_IMAGE_SIZE, MIN_IMAGE_SIZE
 
-from ftgui.core.errors import UserError
-from ftgui.core.settings.vgg16 import MIN_IMAGE_SIZE
+__all__ = [
+    "BOOK_UNFREEZE_FROM",
+    "DISTRIBUTE_CHOICES",
+    "LAST_PHASE_SETTINGS",
+    "PHASE",
+    "PHASE_FLAG_ENDS",
+    "PHASE_SETTINGS",
+    "RUN",
+    "RUN_SETTINGS",
+    "SPEED",
+    "WEIGHT_CHOICES",
+    "Setting",
+]
 
-OPTIMIZERS = ("rmsprop", "adam", "sgd")
 WEIGHT_CHOICES = ("imagenet", "none")
 DISTRIBUTE_CHOICES = ("auto", "none", "mirrored")
-MAX_IMAGE_SIZE = 1024
+BOOK_UNFREEZE_FROM = "block5_conv1"  # listing 5.22
 SPEED = "speed"  # the section of the settings that change speed, never the numbers learned
-
-_TYPE_WORDS = {
-    str: "text",
-    int: "a whole number",
-    float: "a number",
-    bool: "true or false",
-    list: "a list",
-    type(None): "null",
-}
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One setting of a run or of a phase: its JSON key, type, default, limits, help and flag."""
-
-    name: str  # attribute of RunConfig / PhaseConfig and key in config.json
-    kind: type  # bool, int, float, str or list
-    default: Any
-    label: str  # in sentences: "The {label} must be …"
-    help: str  # --help text and the window's tooltip (the default is added to --help)
-    low: float | None = None
-    high: float | None = None
-    low_open: bool = False
-    high_open: bool = False
-    choices: tuple[str, ...] = ()
-    optional: bool = False  # None is allowed and means "automatic" / "not given"
-    required: bool = False  # a phase in config.json must give it
-    flag: str | None = None  # phase settings: the stem of `--STEM-head` and `--STEM-finetune`
-    metavar: str | None = None
-    title: str = ""  # the window's label; the capitalised label when empty
-    step: float = 1
-    decimals: int = 0
-    section: str = ""  # SPEED, or "" for the settings that shape the model and data
-
-    @property
-    def window_title(self) -> str:
-        return self.title or self.label[:1].upper() + self.label[1:]
-
-    def typed(self, value: Any, what: str) -> Any:
-        """`value` read from JSON, as this setting's type (an int where a float is expected
-        becomes a float); a UserError naming `what` when the type is wrong."""
-        types: tuple[type, ...] = (self.kind, type(None)) if self.optional else (self.kind,)
-        if self.kind is float and isinstance(value, int) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, types) and not (isinstance(value, bool) and self.kind is not bool):
-            if self.kind is list and not all(isinstance(item, str) for item in value):
-                raise UserError(f"{what} must be a list of names, not {value!r}.")
-            return value
-        words = " or ".join(_TYPE_WORDS[t] for t in types)
-        raise UserError(f"{what} must be {words}, not {value!r}.")
-
-    def problem(self, value: Any, where: str = "") -> str | None:
-        """The one sentence saying why `value` is wrong, or None when it is fine.
-
-        `where` names the owner, e.g. "phase 2 ('Fine-tune')"."""
-        if value is None and self.optional:
-            return None
-        if self.choices:
-            if value in self.choices:
-                return None
-            in_where = f" in {where}" if where else ""
-            return (
-                f"Unknown {self.label} {value!r}{in_where}; use one of {', '.join(self.choices)}."
-            )
-        if self.kind not in (int, float) or self.in_range(value):
-            return None
-        of_where = f" of {where}" if where else ""
-        return f"The {self.label}{of_where} must be {self.range_words()}; {value!r} is not."
-
-    def check(self, value: Any, where: str = "") -> None:
-        """Raise the UserError of `problem` when `value` is wrong."""
-        message = self.problem(value, where)
-        if message:
-            raise UserError(message)
-
-    def in_range(self, value: Any) -> bool:
-        number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if not number or (self.kind is int and not isinstance(value, int)):
-            return False
-        low_ok = self.low is None or (value > self.low if self.low_open else value >= self.low)
-        high_ok = self.high is None or (value < self.high if self.high_open else value <= self.high)
-        return low_ok and high_ok
-
-    def range_words(self) -> str:
-        """E.g. "a whole number from 32 to 1024", "a number above 0 to 10"."""
-        if self.kind is int:
-            return f"a whole number from {int(self.low)} to {int(self.high)}"
-        low = "above" if self.low_open else "from"
-        high = "below" if self.high_open else "to"
-        return f"a number {low} {self.low:g} {high} {self.high:g}"
-
-    def help_with_default(self, default: Any = None) -> str:
-        """The help text plus "(default …)" when the default is a value worth stating."""
-        default = self.default if default is None else default
-        if default is None or isinstance(default, bool):
-            return self.help
-        shown = f"{default:g}" if isinstance(default, float) else str(default)
-        return f"{self.help} (default {shown})"
-
 
 RUN_SETTINGS: tuple[Setting, ...] = (
     Setting(
@@ -349,7 +261,7 @@ PHASE_SETTINGS: tuple[Setting, ...] = (
         str,
         "rmsprop",
         "optimizer",
-        "rmsprop (the book's), adam, or sgd with momentum 0.9",
+        optimizers_help(),
         choices=OPTIMIZERS,
     ),
     Setting(
@@ -358,6 +270,20 @@ PHASE_SETTINGS: tuple[Setting, ...] = (
         (),
         "trainable layers",
         "conv-base layers trained in this phase (the classifier always trains)",
+    ),
+)
+
+# Flags that set part of the last phase from one simpler value; not keys of config.json
+# (`config.apply_last_phase_setting` applies them).
+LAST_PHASE_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "unfreeze_from",
+        str,
+        BOOK_UNFREEZE_FROM,
+        "layer to unfreeze from",
+        "in the last phase, train LAYER and every layer above it",
+        flag="--unfreeze-from",
+        metavar="LAYER",
     ),
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -40,22 +41,35 @@ def head_layers(image_size: int, num_classes: int) -> tuple[HeadLayer, ...]:
     )
 
 
-def check_layer_name(name: str, what: str = "layer") -> str:
+def check_layer_name(name: str, what: str = "layer", setting: str = "trainable_layers") -> str:
     """Return `name` if it is a conv-base layer, else raise a UserError listing the choices."""
     names = layer_names()
     if name not in names:
         raise UserError(
             f"Unknown {what} '{name}'; choose a VGG16 layer from {names[0]} to {names[-1]} "
-            f"(e.g. block5_conv1)."
+            f"(e.g. block5_conv1).",
+            setting,
         )
     return name
 
 
-def trainable_from(name: str) -> frozenset[str]:
-    """Listing 5.22: `name` and every layer above it trainable, everything below frozen."""
+def trainable_from(name: str, setting: str = "trainable_layers") -> tuple[str, ...]:
+    """Listing 5.22: `name` and every layer above it, bottom to top (the rest stays frozen)."""
     names = layer_names()
-    check_layer_name(name)
-    return frozenset(names[names.index(name) :])
+    check_layer_name(name, setting=setting)
+    return names[names.index(name) :]
+
+
+def frozen_layers(trainable_layers: Collection[str]) -> tuple[str, ...]:
+    """The conv-base layers a phase training `trainable_layers` keeps frozen, bottom to top."""
+    return tuple(name for name in layer_names() if name not in trainable_layers)
+
+
+def frozen_prefix(trainable_layers: Collection[str]) -> int:
+    """How many conv-base layers, from the bottom, are frozen in a phase (0 to 18): the layers
+    whose outputs stay the same all phase long."""
+    frozen, names = frozen_layers(trainable_layers), layer_names()
+    return next((i for i, name in enumerate(names) if name not in frozen), len(names))
 
 
 @dataclass
@@ -96,7 +110,7 @@ class LayerPlan:
 
     def unfreeze_from(self, name: str) -> None:
         """Listing 5.22: `name` and everything above it trainable, everything below frozen."""
-        self.trainable = set(trainable_from(name))
+        self.trainable = set(trainable_from(name))  # a set: clicks add and remove names
 
     def ordered_trainable(self) -> list[str]:
         """Trainable layer names, bottom to top (the form saved in config.json)."""

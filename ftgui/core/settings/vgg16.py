@@ -17,7 +17,10 @@ _BLOCKS: tuple[tuple[int, int, int], ...] = (
     (4, 3, 512),
     (5, 3, 512),
 )
+# The image sizes a run accepts: five 2×2 poolings leave 1 px of 32 px; 1024 px is already
+# ~270 MB of block1 activations per image.
 MIN_IMAGE_SIZE = 32
+MAX_IMAGE_SIZE = 1024
 
 
 @dataclass(frozen=True)

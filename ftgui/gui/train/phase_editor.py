@@ -16,15 +16,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ftgui.core.errors import UserError
 from ftgui.core.settings.config import PhaseConfig
 from ftgui.core.settings.fields import PHASE
+from ftgui.core.settings.optimizers import BY_NAME
 from ftgui.gui.train.setting_widgets import ReasonLabel, range_text, setting_widget
 
 COLUMNS = ("Phase", "Epochs", "Optimizer", "Learning rate", "Trains")
 NAME, EPOCHS, OPTIMIZER, RATE, TRAINS = range(len(COLUMNS))
 BAD_FIELD = "border: 1px solid #c0392b;"
-OPTIMIZER_LABELS = {"rmsprop": "RMSprop", "adam": "Adam", "sgd": "SGD+mom."}
 BUTTON_TIPS = {
     "add": "Add a phase after the last one (same optimizer, rate and layers as the last)",
     "remove": "Remove the selected phase",
@@ -184,15 +183,13 @@ class PhaseEditor(QGroupBox):
             editor = self.table.cellWidget(index, RATE)
             if isinstance(editor, QLineEdit):
                 editor.setStyleSheet(BAD_FIELD if id(phase) in self._bad_rates else "")
-        for index, phase in enumerate(self.phases):
+        for index, phase in enumerate(self.phases):  # the rest is checked where it is read
             if id(phase) in self._bad_rates:
                 text = self._bad_rates[id(phase)]
                 self.reason.show_problem(PHASE["learning_rate"].problem(text, phase.label(index)))
                 return
-            try:
-                phase.validate(index)
-            except UserError as exc:
-                self.reason.show_problem(str(exc))
+            if problem := phase.name_problem(index):
+                self.reason.show_problem(problem)
                 return
         self.reason.show_ok("")
 
@@ -214,7 +211,7 @@ class PhaseEditor(QGroupBox):
         self.table.setCellWidget(row, EPOCHS, epochs)
         optimizer = setting_widget(PHASE["optimizer"])
         for index in range(optimizer.count()):
-            optimizer.setItemText(index, OPTIMIZER_LABELS[optimizer.itemData(index)])
+            optimizer.setItemText(index, BY_NAME[optimizer.itemData(index)].label)
         optimizer.setCurrentIndex(optimizer.findData(phase.optimizer))
         optimizer.currentIndexChanged.connect(
             lambda _, p=phase, box=optimizer: self._set(p, "optimizer", box.currentData())

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ftgui.core.settings.fields import PHASE_SETTINGS, RUN_SETTINGS, Setting
+from ftgui.core.errors import UserError
+from ftgui.core.settings.fields import LAST_PHASE_SETTINGS, PHASE_SETTINGS, RUN_SETTINGS, Setting
 
 OK_STYLE = "color: #2b7a3d;"
 PENDING_STYLE = "color: #5f6b7a;"
@@ -25,9 +26,11 @@ BAD_STYLE = "color: #c0392b;"
 NOTE_STYLE = "color: #b35c00;"
 SUFFIXES = {"image_size": " px"}
 
-# Core sentences speak to the command line; the window names its controls instead. Whole
-# phrases first (their verbs change too), then any flag left by the control it maps to.
-WINDOW_PHRASES = (
+# Core sentences speak to the command line. A UserError names the setting it is about and,
+# where its advice needs other words in the window, says them (`UserError.window`). Sentences
+# that arrive as plain text (from a process, or from a raise site not yet naming its setting)
+# fall back on these phrases, whole phrases first, then on the flags of the settings table.
+TEXT_PHRASES = (
     ("choose another --out or remove it", "pick another Run folder or remove it"),
     ("choose another --out", "pick another Run folder"),
     ("choose a folder for --out", "pick a folder as the Run folder"),
@@ -46,26 +49,37 @@ WINDOW_PHRASES = (
     ("drop --xla or --distribute mirrored", "set XLA off or Distribution to auto"),
     ("use --model final", "use the final model"),
 )
+# The window's controls that are not settings of the table, by the name a UserError gives.
 EXTRA_CONTROLS = {
-    "--config": "File → Open configuration…",
-    "--resume": "Resume run",
-    "--no-cache": "Compute frozen layers once",
-    "--model": "the model choice",
+    "config": ("--config", "File → Open configuration…"),
+    "resume": ("--resume", "Resume run"),
+    "model": ("--model", "the model choice"),
 }
 FLAG = re.compile(r"--[a-z][a-z0-9-]*(?: (?:FILE|DIR|N|F))?")
 
 
-def window_words(text: str) -> str:
-    """A core sentence with its command-line flags replaced by the window's control names."""
-    for cli, window in WINDOW_PHRASES:
-        text = text.replace(cli, window)
+def window_words(reason: str | BaseException) -> str:
+    """A core sentence as the window says it: a UserError's own window sentence, else its text
+    with the flags replaced by the names of the window's controls."""
+    if isinstance(reason, UserError) and reason.window:
+        return reason.window
+    text = str(reason)
+    if not (isinstance(reason, UserError) and reason.setting):
+        for cli, window in TEXT_PHRASES:
+            text = text.replace(cli, window)
     return FLAG.sub(lambda match: _control_name(match.group(0)), text).replace("….", "…")
 
 
+def _controls() -> dict[str, str]:
+    """Flag (or flag stem) → the window's name for its control."""
+    settings = (*RUN_SETTINGS, *PHASE_SETTINGS, *LAST_PHASE_SETTINGS)
+    controls = {s.flag: s.window_title for s in settings if s.flag}
+    controls.update(dict(EXTRA_CONTROLS.values()))
+    return controls
+
+
 def _control_name(flag_text: str) -> str:
-    flag = flag_text.split(" ")[0]
-    controls = {s.flag: s.window_title for s in (*RUN_SETTINGS, *PHASE_SETTINGS) if s.flag}
-    return controls.get(flag) or EXTRA_CONTROLS.get(flag) or flag_text
+    return _controls().get(flag_text.split(" ")[0]) or flag_text
 
 
 class ReasonLabel(QLabel):
@@ -97,9 +111,9 @@ class ReasonLabel(QLabel):
         self.setStyleSheet(PENDING_STYLE)
         self.setText(text)
 
-    def show_problem(self, text: str) -> None:
+    def show_problem(self, reason: str | UserError) -> None:
         """A reason Start waits for, in the window's words (control names, not flags)."""
-        self.problem = window_words(text)
+        self.problem = window_words(reason)
         self.setStyleSheet(BAD_STYLE)
         self.setText(self.problem)
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QLabel,
@@ -19,13 +18,13 @@ from PySide6.QtWidgets import (
 from ftgui.core.data.dataset import Dataset, find_dataset
 from ftgui.core.data.sample import sample_dir
 from ftgui.core.errors import UserError
-from ftgui.core.model.build import imagenet_cache_path, weights_file_problem
 from ftgui.core.paths import runs_dir
 from ftgui.core.settings.config import WEIGHT_CHOICES, RunConfig
 from ftgui.core.settings.fields import RUN, RUN_SETTINGS, SPEED
+from ftgui.core.settings.weights import imagenet_cache_path, weights_file_problem
 from ftgui.core.training.run_folder import RunFolder
-from ftgui.gui.shared.app_settings import remember_folder, start_folder
 from ftgui.gui.shared.tasks import BackgroundTask
+from ftgui.gui.train.path_dialogs import PathDialogs
 from ftgui.gui.train.setting_grid import COMPANIONS, add_fields, row_of, speed_fold
 from ftgui.gui.train.setting_widgets import (
     RangeDoubleSpinBox,
@@ -41,11 +40,6 @@ WEIGHT_LABELS = (("imagenet", "ImageNet"), ("file", "File…"), ("none", "Random
 SAMPLE_TEXT = "✓ Sample: scikit-learn's handwritten digits, 10 classes, 1,797 images (no download)"
 # Settings with their own widgets (a folder, a file); every other one gets `setting_widget`.
 OWN_WIDGETS = ("data_dir", "sample", "weights", "out_dir")
-BROWSE_TIPS = {
-    "data": "Pick the dataset folder",
-    "weights": "Pick a VGG16 conv-base weights file (.h5 or .weights.h5)",
-    "out": "Pick the Run folder (an empty or new folder)",
-}
 
 
 def runs_placeholder() -> str:
@@ -53,7 +47,7 @@ def runs_placeholder() -> str:
     return f"empty: a new time-stamped folder under {runs_dir()}"
 
 
-class SettingsPanel(QGroupBox):
+class SettingsPanel(PathDialogs, QGroupBox):
     """Edits the run-wide fields of a RunConfig; `changed` fires after every edit."""
 
     changed = Signal()
@@ -261,7 +255,7 @@ class SettingsPanel(QGroupBox):
 
     def _dataset_refused(self, error: BaseException) -> None:
         if isinstance(error, UserError):
-            self.data_reason.show_problem(str(error))
+            self.data_reason.show_problem(error)
         else:
             self.data_reason.show_problem(
                 f"Cannot read the dataset folder ({error}); check that it is readable."
@@ -316,49 +310,5 @@ class SettingsPanel(QGroupBox):
                 RunFolder(text).check_free()
             self.out_reason.show_ok("")
         except UserError as exc:
-            self.out_reason.show_problem(str(exc))
+            self.out_reason.show_problem(exc)
         self.changed.emit()
-
-    # -- dialogs --------------------------------------------------------------------------
-    def _browse_button(self, slot: object, tip: str) -> QPushButton:
-        button = QPushButton("…")
-        button.setFixedWidth(28)
-        button.setToolTip(BROWSE_TIPS[tip])
-        button.clicked.connect(slot)
-        return button
-
-    @staticmethod
-    def _start_folder(text: str, kind: str) -> str:
-        """Where a dialog opens: the field's own path when it exists, else that dialog's last
-        folder (the runs folder or home before any)."""
-        path = Path(text.strip()).expanduser() if text.strip() else None
-        return str(path) if path is not None and path.exists() else start_folder(kind)
-
-    def _browse_data(self) -> None:
-        start = "" if self.sample else self.data_edit.text()
-        start = self._start_folder(start, "data")
-        folder = QFileDialog.getExistingDirectory(self, "Dataset folder", start)
-        if folder:
-            remember_folder("data", folder)
-            self.sample = False
-            self.data_edit.setText(folder)
-            self.check_dataset()
-
-    def _browse_weights(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self,
-            "VGG16 conv-base weights",
-            self._start_folder(self.weights_edit.text(), "weights"),
-            "Keras weights (*.h5 *.hdf5 *.weights.h5)",
-        )
-        if path:
-            remember_folder("weights", path)
-            self.weights_combo.setCurrentIndex(self.weights_combo.findData("file"))
-            self.weights_edit.setText(path)
-
-    def _browse_out(self) -> None:
-        text = self.out_edit.text().strip()
-        start = text if text and Path(text).expanduser().exists() else str(runs_dir())
-        folder = QFileDialog.getExistingDirectory(self, "Run folder", start)
-        if folder:
-            self.out_edit.setText(folder)
