@@ -85,11 +85,10 @@ def decode_comparison(paths: list[Path], size: int) -> None:
 
 def train_once(data: Path, out: Path, size: int, seed: int, reduced: bool) -> tuple[float, ...]:
     """(final val accuracy, test accuracy, wall seconds) of one run with the chosen decoder."""
-    from ftgui.core.analysis.evaluation import evaluate_finished_run
     from ftgui.core.data import pixels
+    from ftgui.core.run.whole_run import run
     from ftgui.core.settings.config import RunConfig
     from ftgui.core.training.run_folder import read_history
-    from ftgui.core.training.runner import run
 
     pixels.REDUCED_SCALE = reduced
     config = RunConfig(
@@ -98,7 +97,7 @@ def train_once(data: Path, out: Path, size: int, seed: int, reduced: bool) -> tu
     config.seed = seed
     config.phases[0].epochs, config.phases[1].epochs = 3, 10
     started = time.perf_counter()
-    ended = run(config, lambda event: None, evaluator=evaluate_finished_run)
+    ended = run(config, lambda event: None)
     seconds = time.perf_counter() - started
     pixels.REDUCED_SCALE = True
     val = float(read_history(out)[-1]["val_accuracy"])

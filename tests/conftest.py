@@ -36,3 +36,22 @@ def book_dataset(tmp_path: Path) -> Path:
 def folder_dataset(tmp_path: Path) -> Path:
     """Three classes directly under the folder (split by --validation-split)."""
     return make_class_folders(tmp_path / "flat", classes=("a", "b", "c"), per_class=10)
+
+
+@pytest.fixture(scope="session")
+def cats_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished 1 + 1 epoch run at 32 px with random weights on 8 / 4 / 0 cats and dogs (a
+    sigmoid head), trained once for every test that only reads it; its dataset is `RUN/../data`."""
+    from ftgui.core.run.whole_run import run
+    from ftgui.core.settings.config import RunConfig
+
+    root = tmp_path_factory.mktemp("cats_run")
+    data = make_book_dataset(root / "data", ("cats", "dogs"), (8, 4, 0))
+    config = RunConfig(
+        data_dir=str(data), out_dir=str(root / "run"), weights="none", image_size=32, batch_size=8,
+        seed=5,
+    )  # fmt: skip
+    config.phases[0].epochs, config.phases[0].learning_rate = 1, 1e-3
+    config.phases[1].epochs = 1
+    run(config, lambda event: None)
+    return root / "run"

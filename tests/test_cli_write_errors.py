@@ -15,10 +15,8 @@ from ftgui.cli.import_kaggle import import_main
 from ftgui.cli.predict import predict_main
 from ftgui.cli.train import train_main
 from ftgui.core.errors import UserError
-from ftgui.core.settings.config import RunConfig
 from ftgui.core.training.run_folder import RunFolder
 from tests.commands import ftgui
-from tests.images import make_book_dataset
 
 NO_FOLDER = "/proc/nope"  # cannot be created, not even by root
 REFUSES_FILES = "/proc"  # an existing folder that takes no new file, not even from root
@@ -26,18 +24,9 @@ ENOENT = os.strerror(errno.ENOENT)
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A finished 1 + 1 epoch run at 32 px with random weights (a few seconds)."""
-    from ftgui.core.training.runner import run
-
-    root = tmp_path_factory.mktemp("write_errors")
-    data = make_book_dataset(root / "data", ("cats", "dogs"), (8, 4, 0))
-    config = RunConfig(
-        data_dir=str(data), out_dir=str(root / "run"), weights="none", image_size=32, batch_size=8
-    )
-    config.phases[0].epochs = config.phases[1].epochs = 1
-    run(config, lambda event: None)
-    return root / "run"
+def tiny_run(cats_run: Path) -> Path:
+    """A finished 1 + 1 epoch run at 32 px with random weights (shared with other modules)."""
+    return cats_run
 
 
 @pytest.fixture
@@ -53,7 +42,7 @@ def no_slow_work(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("the slow work started before the output path was checked")
 
     monkeypatch.setattr("ftgui.core.model.device.setup_devices", too_late)
-    monkeypatch.setattr("ftgui.core.training.runner.run", too_late)
+    monkeypatch.setattr("ftgui.core.run.whole_run.run", too_late)
 
 
 def _targets(tmp_path: Path, name: str) -> dict[str, tuple[Path, str]]:

@@ -56,7 +56,17 @@ def test_help_answers_without_loading_tensorflow_or_qt(argv, expected):
 
 # Lower layers first: a sub-package may import only itself, the ones before it and the shared
 # modules at the root of ftgui/core (errors, files, paths).
-CORE_LAYERS = ("settings", "data", "model", "training", "analysis", "export", "service", "views")
+CORE_LAYERS = (
+    "settings",
+    "data",
+    "model",
+    "training",
+    "analysis",
+    "run",
+    "export",
+    "service",
+    "views",
+)
 
 
 def _core_imports(path: Path) -> set[str]:

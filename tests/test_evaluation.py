@@ -10,18 +10,19 @@ import numpy as np
 import pytest
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from ftgui.core.analysis.evaluation import MISSING, evaluate, evaluate_finished_run
+from ftgui.core.analysis.evaluation import evaluate, evaluate_finished_run
 from ftgui.core.analysis.evaluation_files import (
     evaluation_files,
     read_evaluation,
     stored_evaluations,
 )
+from ftgui.core.analysis.evaluation_images import MISSING
 from ftgui.core.analysis.models import load_model, read_run_info, resolve_model
 from ftgui.core.errors import UserError
 from ftgui.core.events import Status
+from ftgui.core.run.whole_run import WholeRun
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training.run_folder import read_history
-from ftgui.core.training.runner import PhaseRunner
 from tests.commands import ROOT, ftgui
 from tests.images import make_book_dataset, make_class_folders
 
@@ -40,7 +41,7 @@ def _train(data, out, head_epochs, finetune_lr):
     config.phases[0].epochs, config.phases[0].learning_rate = head_epochs, 1e-3
     config.phases[1].epochs, config.phases[1].learning_rate = 1, finetune_lr
     events = []
-    runner = PhaseRunner(config, events.append, evaluator=evaluate_finished_run)
+    runner = WholeRun(config, events.append)
     runner.run()
     return runner, events
 
@@ -224,16 +225,18 @@ def test_a_stop_writes_nothing_and_the_runner_puts_the_final_weights_back(
     assert all(np.array_equal(a, b) for a, b in zip(before, final_model.get_weights(), strict=True))
 
 
-def test_a_failing_evaluation_is_a_status_line_and_the_run_still_ends(tmp_path):
-    from ftgui.core.training.run_folder import RunFolder
+def test_a_failing_evaluation_is_a_status_line_and_the_run_still_ends(tmp_path, monkeypatch):
+    import threading
 
-    def evaluator(*args):
+    from ftgui.core.run import whole_run
+
+    def went_away(*args):
         raise UserError("The dataset folder went away.")
 
-    (tmp_path / "model.keras").write_bytes(b"")
+    monkeypatch.setattr(whole_run, "evaluate_finished_run", went_away)
     events = []
-    runner = PhaseRunner(RunConfig(), events.append, evaluator=evaluator)
-    runner._evaluate(RunFolder(tmp_path))
+    metrics = whole_run.score_saved_models(tmp_path, None, events.append, threading.Event())
+    assert metrics is None
     assert events == [Status("Evaluation skipped: The dataset folder went away.")]
 
 

@@ -15,8 +15,8 @@ from ftgui.core.errors import UserError
 from ftgui.core.export import artifacts, verify
 from ftgui.core.export.artifacts import export_model, label_lines, output_note
 from ftgui.core.export.script import PHASE_PREFIX, recipe_script
+from ftgui.core.run.whole_run import run
 from ftgui.core.settings.config import RunConfig
-from ftgui.core.training.runner import run
 from tests.commands import ftgui
 from tests.images import make_book_dataset
 

@@ -9,10 +9,10 @@ import pytest
 from ftgui.core.data.scan import ScanReport
 from ftgui.core.errors import UserError
 from ftgui.core.events import EpochEnded
+from ftgui.core.run.whole_run import run
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training import run_folder
 from ftgui.core.training.run_folder import RunFolder, read_history
-from ftgui.core.training.runner import run
 
 
 def _config(data, out, **changes) -> RunConfig:
@@ -28,7 +28,6 @@ def _config(data, out, **changes) -> RunConfig:
 def test_a_dataset_folder_removed_mid_run_neither_ends_nor_breaks_it(book_dataset, tmp_path):
     """Training reads the images decoded in the check; only the scoring after the run lists
     the folder again, and says in one sentence that it could not."""
-    from ftgui.core.analysis.evaluation import evaluate_finished_run
     from ftgui.core.events import Status
 
     statuses = []
@@ -40,7 +39,7 @@ def test_a_dataset_folder_removed_mid_run_neither_ends_nor_breaks_it(book_datase
             statuses.append(event.text)
 
     config = _config(book_dataset, tmp_path / "run", cache_features=False)
-    ended = run(config, remove_after_first_epoch, evaluator=evaluate_finished_run)
+    ended = run(config, remove_after_first_epoch)
     assert not ended.stopped and len(read_history(tmp_path / "run")) == 4
     assert ended.test_metrics is not None  # the test split's pixels were decoded in the check
     skipped = [text for text in statuses if text.startswith("Evaluation skipped: ")]

@@ -4,6 +4,7 @@ import pytest
 
 from ftgui.core.events import Status
 from ftgui.core.model.build import HEAD_LAYER_NAMES
+from ftgui.core.run.whole_run import run
 from ftgui.core.settings.config import PhaseConfig, RunConfig, book_phases
 from ftgui.core.settings.layer_plan import head_layers
 from ftgui.core.settings.vgg16 import layer_names
@@ -14,7 +15,6 @@ from ftgui.core.training.feature_cache import (
     root_levels,
 )
 from ftgui.core.training.run_folder import read_history
-from ftgui.core.training.runner import run
 
 
 def test_frozen_prefix_counts_the_frozen_layers_below_the_first_trainable_one():
@@ -162,19 +162,20 @@ def test_augmented_copies_differ_and_validation_is_never_augmented(book_dataset,
     from ftgui.core.data.dataset import find_dataset
     from ftgui.core.data.pipeline import make_dataset
     from ftgui.core.model.build import build_model
-    from ftgui.core.training.feature_cache import FeatureCache
+    from ftgui.core.training.feature_cache import CacheSettings, FeatureCache
+    from ftgui.core.training.feature_sets import FeatureSources
 
     dataset = find_dataset(book_dataset)
     model = build_model(2, 32, "none", augment=True, seed=3)
-    images = (
-        make_dataset(dataset.train, 32, 64, True),
-        make_dataset(dataset.validation, 32, 64, True),
-        len(dataset.train),
-        len(dataset.validation),
+    train = make_dataset(dataset.train, 32, 64, True)
+    validation = make_dataset(dataset.validation, 32, 64, True)
+    images = FeatureSources(
+        lambda _: train, validation, len(dataset.train), len(dataset.validation)
     )
 
     def features(copies: int, seed: int = 3):
-        cache = FeatureCache(book_phases(), True, 32, 8, None, tmp_path, copies > 0, copies, seed)
+        settings = CacheSettings(True, 32, 8, None, tmp_path, copies > 0, copies, seed)
+        cache = FeatureCache(book_phases(), settings)
         return cache.features_for(0, model, images, lambda text: None, lambda: False)
 
     plain, three, again = features(0), features(3), features(3)

@@ -74,8 +74,8 @@ def _local_base_weights(path: Path) -> Path:
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
     """One classifier phase trained by ftgui's runner on patch / plain images (~10 s)."""
     from ftgui.core.analysis.models import load_model, read_run_info, resolve_model
+    from ftgui.core.run.whole_run import run
     from ftgui.core.settings.config import RunConfig
-    from ftgui.core.training.runner import run
 
     root = tmp_path_factory.mktemp("gradcam")
     rng = np.random.default_rng(4)

@@ -277,7 +277,7 @@ def test_an_error_in_the_worker_shows_a_dialog_and_the_window_stays_usable(
 
 def test_an_unexpected_error_in_the_training_process_shows_its_traceback(window, qtbot):
     from ftgui.core.child_process import Failed
-    from ftgui.core.training.training_process import Finished, TrainingProcess
+    from ftgui.core.run.training_process import Finished, TrainingProcess
 
     child = TrainingProcess()  # a real child, as the window starts it (not in this process)
     child._commands.send(42)  # not a (config, resume) pair: a bug, not bad input
@@ -299,7 +299,7 @@ def test_an_unexpected_error_in_the_training_process_shows_its_traceback(window,
 def test_run_folder_opens_into_the_plots_and_plots_export_as_png(
     window, qtbot, book_dataset, tmp_path
 ):
-    from ftgui.core.training.runner import run
+    from ftgui.core.run.whole_run import run
 
     config = RunConfig(
         data_dir=str(book_dataset),

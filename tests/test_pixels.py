@@ -126,8 +126,7 @@ def test_a_run_reads_no_image_file_after_its_check(book_dataset, tmp_path):
     """Every image file is emptied as soon as the check has decoded it: every phase, the test
     split and the scoring after the run read the decoded pixels, cached or not (and the two
     runs' numbers agree, as cached and uncached runs must)."""
-    from ftgui.core.analysis.evaluation import evaluate_finished_run
-    from ftgui.core.training.runner import run
+    from ftgui.core.run.whole_run import run
 
     ended = {}
     for cache_features in (True, False):
@@ -140,7 +139,7 @@ def test_a_run_reads_no_image_file_after_its_check(book_dataset, tmp_path):
 
         out = tmp_path / f"run_{cache_features}"
         config = _config(data, out, cache_features=cache_features)
-        ended[cache_features] = run(config, listener, evaluator=evaluate_finished_run)
+        ended[cache_features] = run(config, listener)
         assert not any(path.stat().st_size for path in data.rglob("img_*"))
         assert not ended[cache_features].stopped
         scores = json.loads((out / EVALUATION_DIR / "final-test.json").read_text())
@@ -154,7 +153,7 @@ def test_a_run_reads_no_image_file_after_its_check(book_dataset, tmp_path):
 
 def test_a_run_that_fails_in_its_check_leaves_no_folder_behind(book_dataset, tmp_path):
     from ftgui.core.errors import UserError
-    from ftgui.core.training.runner import run
+    from ftgui.core.run.whole_run import run
 
     for path in (book_dataset / "train" / "dogs").iterdir():
         path.write_bytes(b"")  # no usable dog: the check refuses the dataset
@@ -171,7 +170,8 @@ def test_the_check_decodes_in_processes_while_tensorflow_loads(book_dataset, tmp
     code = f"""
 import multiprocessing, sys, threading
 from ftgui.core.data import scan
-from ftgui.core.training import image_check, runner
+from ftgui.core.run import whole_run
+from ftgui.core.training import image_check
 
 seen = []
 start_import = image_check.import_in_background
@@ -190,7 +190,7 @@ from ftgui.core.settings.config import RunConfig
 config = RunConfig(data_dir={str(book_dataset)!r}, out_dir={str(tmp_path / "run")!r},
                    weights="none", image_size=32, batch_size=8)
 config.phases[0].epochs, config.phases[1].epochs = 1, 1
-ended = runner.run(config, lambda e: None)
+ended = whole_run.run(config, lambda e: None)
 import numpy
 numpy.save({str(tmp_path / "pixels.npy")!r}, pixels[0])
 print(seen, ended.stopped, "keras" in sys.modules)

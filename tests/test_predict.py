@@ -20,10 +20,10 @@ from ftgui.core.analysis.predict import (
 from ftgui.core.data.dataset import Split
 from ftgui.core.data.pipeline import make_dataset
 from ftgui.core.errors import UserError
+from ftgui.core.run.whole_run import run
 from ftgui.core.settings.config import RunConfig
-from ftgui.core.training.runner import run
 from tests.commands import ftgui
-from tests.images import make_book_dataset, make_class_folders, write_images
+from tests.images import make_class_folders, write_images
 
 DIGITS = tuple(str(k) for k in range(10))
 
@@ -39,14 +39,12 @@ def _train(data, out):
 
 
 @pytest.fixture(scope="module")
-def cats(tmp_path_factory):
+def cats(tmp_path_factory, cats_run):
     """A two-class run (sigmoid head) and new images to predict: 4 cats and 4 dogs."""
-    root = tmp_path_factory.mktemp("cats")
-    data = make_book_dataset(root / "data", ("cats", "dogs"), (8, 4, 0))
-    new = root / "new"
+    new = tmp_path_factory.mktemp("cats") / "new"
     write_images(new / "cats", 0, 4, start=50)
     write_images(new / "dogs", 1, 4, start=50)
-    return _train(data, root / "run"), new
+    return cats_run, new
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,12 @@ import threading
 import pytest
 
 from ftgui.core.errors import UserError
-from ftgui.core.events import EpochEnded
+from ftgui.core.events import BatchEnded, EpochEnded
+from ftgui.core.run.whole_run import run
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training.checkpoint import Checkpoint
 from ftgui.core.training.record_writer import RecordWriter
 from ftgui.core.training.run_folder import read_history
-from ftgui.core.training.runner import run
 
 
 def test_a_record_is_announced_after_its_write_and_one_is_written_at_a_time():
@@ -45,15 +45,17 @@ def test_a_failed_write_is_raised_on_the_training_thread_and_not_announced():
     assert log == []
 
 
-def test_every_epoch_shown_as_finished_is_already_in_the_run_folder(book_dataset, tmp_path):
+def test_every_epoch_ends_on_disk_and_before_the_next_epochs_first_batch(book_dataset, tmp_path):
     out = tmp_path / "run"
     config = RunConfig(
         data_dir=str(book_dataset), out_dir=str(out), weights="none", image_size=32, batch_size=8
     )
     config.phases[0].epochs, config.phases[1].epochs = 2, 3
-    seen = []
+    seen, stream = [], []
 
     def listener(event):
+        if isinstance(event, (EpochEnded, BatchEnded)):
+            stream.append((type(event).__name__, event.phase, event.epoch))
         if isinstance(event, EpochEnded):
             rows = read_history(out)
             checkpoint = Checkpoint.read(out, arrays=False)
@@ -63,3 +65,8 @@ def test_every_epoch_shown_as_finished_is_already_in_the_run_folder(book_dataset
 
     run(config, listener)
     assert seen == [(0, 0), (0, 1), (1, 0), (1, 1), (1, 2)]
+    for phase, epoch in seen:
+        ended = stream.index(("EpochEnded", phase, epoch))
+        assert ("BatchEnded", phase, epoch + 1) not in stream[:ended], stream
+        if epoch + 1 < config.phases[phase].epochs:  # the next epoch's batches follow it
+            assert ("BatchEnded", phase, epoch + 1) in stream[ended:]

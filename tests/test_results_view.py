@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from ftgui.core.analysis.evaluation import evaluate_finished_run
 from ftgui.core.analysis.evaluation_files import read_evaluation
+from ftgui.core.run.whole_run import run
 from ftgui.core.settings.config import RunConfig
-from ftgui.core.training.runner import run
 from ftgui.gui.main_window import MainWindow
 from tests.images import make_book_dataset
 
@@ -31,7 +30,7 @@ def planted_run(tmp_path_factory) -> Path:
     )
     config.phases[0].epochs, config.phases[1].epochs = 4, 1
     config.phases[0].learning_rate = 1e-3
-    run(config, lambda event: None, evaluator=evaluate_finished_run)
+    run(config, lambda event: None)
     return root / "run"
 
 

@@ -19,6 +19,7 @@ from ftgui.core.data.pipeline import make_dataset
 from ftgui.core.data.sample import resolve_dataset
 from ftgui.core.errors import UserError
 from ftgui.core.events import EpochEnded, Status
+from ftgui.core.run.whole_run import run
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training import epoch_records
 from ftgui.core.training.checkpoint import (
@@ -30,7 +31,6 @@ from ftgui.core.training.checkpoint import (
 )
 from ftgui.core.training.resume import load_run_config, plan_resume
 from ftgui.core.training.run_folder import RunFolder, read_history
-from ftgui.core.training.runner import run
 from tests.commands import ROOT, TINY_RUN, ftgui
 from tests.images import make_book_dataset
 
@@ -190,10 +190,9 @@ def test_a_best_epoch_that_waited_is_written_when_the_phase_ends(tmp_path, val_l
 def test_a_checkpoint_that_does_not_fit_the_config_is_refused(dataset, tmp_path):
     out = tmp_path / "run"
     stop = threading.Event()
-    run(_config(dataset, out), _stop_after(0, 0, stop), stop)
+    run(_config(dataset, out), _stop_after(1, 0, stop), stop)  # a checkpoint in phase 2
     config = json.loads((out / "config.json").read_text())
-    config["phases"] = config["phases"][:1]
-    config["phases"][0]["epochs"] = 0
+    config["phases"] = config["phases"][:1]  # a valid config without that phase
     (out / "config.json").write_text(json.dumps(config))
     with pytest.raises(UserError, match="does not fit its config.json"):
         plan_resume(RunFolder(out), load_run_config(out))

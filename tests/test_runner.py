@@ -18,11 +18,11 @@ from ftgui.core.events import (
     RunStarted,
     Status,
 )
+from ftgui.core.run.whole_run import WholeRun, run
 from ftgui.core.settings.config import PhaseConfig, RunConfig
 from ftgui.core.settings.vgg16 import layer_names
 from ftgui.core.training.checkpoint import Checkpoint
 from ftgui.core.training.run_folder import HISTORY_FIELDS, read_history
-from ftgui.core.training.runner import PhaseRunner, run
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +165,7 @@ def test_a_stop_request_ends_the_run_within_one_batch_and_keeps_finished_epochs(
             stop.set()
 
     config = _config(book_dataset, tmp_path / "run", base_weights_file, head=5, finetune=3)
-    runner = PhaseRunner(config, listener, stop)
+    runner = WholeRun(config, listener, stop)
     ended = runner.run()
     after_stop = seen[[i for i, e in enumerate(seen) if isinstance(e, BatchEnded)][-1] :]
     assert isinstance(after_stop[0], BatchEnded) and after_stop[0].batch == 2

@@ -10,9 +10,9 @@ from PIL import Image
 from ftgui.core.data import scan
 from ftgui.core.data.dataset import find_dataset
 from ftgui.core.errors import UserError
+from ftgui.core.run.whole_run import run
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training.run_folder import read_history
-from ftgui.core.training.runner import run
 
 
 def _image(mode: str) -> Image.Image:

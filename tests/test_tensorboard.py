@@ -12,10 +12,10 @@ from PySide6.QtWidgets import QCheckBox
 from ftgui.cli.args import config_from_args
 from ftgui.cli.train import train_parser
 from ftgui.core.events import EpochEnded
+from ftgui.core.run.whole_run import run
 from ftgui.core.settings.config import RunConfig, book_phases
 from ftgui.core.settings.fields import RUN
 from ftgui.core.training.run_folder import read_history
-from ftgui.core.training.runner import run
 from ftgui.core.training.tensorboard_log import (
     EPOCH_METRICS,
     PHASE_TAG,

@@ -50,8 +50,9 @@ def evaluate_main(argv: list[str]) -> int:
 
 
 def _evaluate(run: str, model: str, split: str | None, stop: threading.Event) -> int:
-    from ftgui.core.analysis.evaluation import available_splits, evaluate
+    from ftgui.core.analysis.evaluation import evaluate
     from ftgui.core.analysis.evaluation_files import evaluation_files
+    from ftgui.core.analysis.evaluation_images import available_splits
     from ftgui.core.analysis.models import read_run_info, resolve_model
 
     info = read_run_info(run)

@@ -144,14 +144,13 @@ def train_main(argv: list[str]) -> int:
     profile = vars(args).pop("profile")  # how to report, not a setting of the run
 
     def train(stop: threading.Event) -> int:
-        from ftgui.core.analysis.evaluation import evaluate_finished_run
-        from ftgui.core.training.runner import run
+        from ftgui.core.run.whole_run import run
 
         resume = args.resume is not None
         config = resume_config_from_args(args) if resume else config_from_args(args)
         _check_out(config, resume)
         printer = ProgressPrinter(sys.stdout, profile)
-        ended = run(config, printer, stop, resume, evaluate_finished_run)
+        ended = run(config, printer, stop, resume)
         return EXIT_INTERRUPTED if ended.stopped else EXIT_OK
 
     stopping = "\nStopping at the end of this batch… (Ctrl+C again to abort)\n"

@@ -11,23 +11,26 @@ TensorFlow.
 
 from __future__ import annotations
 
-import csv
-import json
-import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ftgui.core.analysis.evaluation_files import (
     EVALUATION_DIR,
-    SPLIT_ORDER,
     Evaluation,
     ImageResult,
-    evaluation_files,
-    stored_evaluations,
     write_evaluation,
 )
+from ftgui.core.analysis.evaluation_images import (
+    SplitImages,
+    Verdict,
+    available_splits,
+    check_file,
+    check_split,
+    images_of,
+    report_verdict,
+)
+from ftgui.core.analysis.metrics import class_scores
 from ftgui.core.analysis.models import (
     FINAL,
     ModelChoice,
@@ -38,10 +41,7 @@ from ftgui.core.analysis.models import (
     run_models,
 )
 from ftgui.core.analysis.scoring import Scorer, Stop, shared_frozen_level
-from ftgui.core.data.dataset import Dataset, Split
-from ftgui.core.data.sample import resolve_dataset
-from ftgui.core.data.scan import REPORT_FILE, check_image
-from ftgui.core.errors import UserError
+from ftgui.core.data.dataset import Split
 
 if TYPE_CHECKING:
     import keras
@@ -51,29 +51,7 @@ if TYPE_CHECKING:
     from ftgui.core.settings.config import RunConfig
     from ftgui.core.training.feature_cache import KnownFeatures
 
-MISSING = "file no longer exists"
-
 StatusLine = Callable[[str], None]
-Verdict = Callable[[str], "str | None"]  # why a file cannot be used, or None
-
-
-@dataclass
-class _Images:
-    """The readable images of one split, and the files of it that could not be read."""
-
-    split: str
-    usable: Split
-    skipped: list[dict[str, str]]
-
-
-def available_splits(info: RunInfo) -> list[str]:
-    """The splits to evaluate: "test" first when the run's dataset has one, then "validation"."""
-    counts = _report(info).get("counts")
-    if isinstance(counts, dict):
-        has_test = sum(counts.get("test") or []) > 0
-    else:  # an older report: look at the dataset folder itself
-        has_test = len(_dataset(info).test) > 0
-    return ["test", "validation"] if has_test else ["validation"]
 
 
 def evaluate(
@@ -90,8 +68,8 @@ def evaluate(
     architecture is rebuilt and the choice's weights loaded. Images that disappeared or became
     unreadable since training are listed as skipped and the rest scored.
     """
-    _check_split(info, split)
-    images = _images_of(info, split, _check_file)
+    check_split(info, split)
+    images = images_of(info, split, check_file)
     if model is None:
         model = _load(info, choice)
     scorer = Scorer(model, _binary(info))
@@ -102,7 +80,7 @@ def evaluate_run(
     info: RunInfo, status: StatusLine | None = None, stop: Stop | None = None
 ) -> list[Evaluation]:
     """Every model on disk on every available split (those finished before a stop)."""
-    return _evaluate_all(info, None, _check_file, status, stop)
+    return _evaluate_all(info, None, check_file, status, stop)
 
 
 def evaluate_finished_run(
@@ -113,7 +91,7 @@ def evaluate_finished_run(
     known: KnownFeatures | None = None,
     pixels: PixelStore | None = None,
 ) -> dict[str, float] | None:
-    """The runner's evaluator: score the run's models with the model still in memory; return
+    """After a run (`core/run`): score its models with the model still in memory; return
     the final model's test metrics (`test_metrics.json`), None without a test split or when
     stopped before them.
 
@@ -126,7 +104,7 @@ def evaluate_finished_run(
     info = read_run_info(run_dir)
     final_weights = model.get_weights()
     try:
-        evaluations = _evaluate_all(info, model, _report_verdict(info), status, stop, known, pixels)
+        evaluations = _evaluate_all(info, model, report_verdict(info), status, stop, known, pixels)
     finally:
         model.set_weights(final_weights)
     if stop():
@@ -144,97 +122,6 @@ def evaluate_finished_run(
 
 
 # ---- choosing the images ----------------------------------------------------------------------
-
-
-def _report(info: RunInfo) -> dict[str, Any]:
-    try:
-        report = json.loads((info.folder / REPORT_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return report if isinstance(report, dict) else {}
-
-
-def _check_split(info: RunInfo, split: str) -> None:
-    if split not in SPLIT_ORDER:
-        raise UserError(f"Unknown split '{split}'; use test or validation.")
-    if split not in available_splits(info):
-        raise UserError(
-            f"The dataset of run {info.folder} has no {split} split; evaluate the validation "
-            f"split instead."
-        )
-
-
-def _dataset(info: RunInfo) -> Dataset:
-    """The run's dataset as it is now; one sentence when it moved or its classes changed."""
-    config = info.config
-    if not config.sample:
-        root = Path(str(config.data_dir)).expanduser()
-        if not root.is_dir():
-            raise UserError(
-                f"The dataset folder {root} of run {info.folder} no longer exists (moved or "
-                f"deleted since training); put it back there to evaluate the run."
-            )
-    dataset = resolve_dataset(config)
-    if dataset.class_names != info.class_names:
-        raise UserError(
-            f"The dataset folder {dataset.root} now has the classes "
-            f"{', '.join(dataset.class_names)} but the run was trained on "
-            f"{', '.join(info.class_names)}; restore the class folders it lost or gained since "
-            f"training."
-        )
-    return dataset
-
-
-def _images_of(info: RunInfo, split: str, verdict: Verdict) -> _Images:
-    """The split's readable files; the unreadable ones and those gone since the last evaluation
-    are skipped with their reason."""
-    listed: Split = getattr(_dataset(info), split)
-    images = _Images(split, Split(), [])
-    for path, label in zip(listed.files, listed.labels, strict=True):
-        reason = verdict(path)
-        if reason:
-            images.skipped.append({"path": path, "reason": reason})
-        else:
-            images.usable.files.append(path)
-            images.usable.labels.append(label)
-    present = set(listed.files)
-    gone = sorted(path for path in _recorded_files(info.folder, split) if path not in present)
-    images.skipped += [{"path": path, "reason": MISSING} for path in gone]
-    if not images.usable.files:
-        raise UserError(
-            f"No image of the {split} split of run {info.folder} can be read any more "
-            f"({len(images.skipped)} skipped); put the dataset's images back to evaluate it."
-        )
-    return images
-
-
-def _recorded_files(run_dir: Path, split: str) -> set[str]:
-    """Every image path the run's stored evaluations of `split` scored."""
-    paths: set[str] = set()
-    for model, stored_split in stored_evaluations(run_dir):
-        if stored_split == split:
-            csv_path = evaluation_files(run_dir, model, split)[0]
-            try:
-                with csv_path.open(newline="", encoding="utf-8") as file:
-                    paths.update(row["path"] for row in csv.DictReader(file))
-            except (OSError, ValueError, KeyError, csv.Error):
-                continue
-    return paths
-
-
-def _check_file(path: str) -> str | None:
-    """Why the file cannot be used now (decoding it with Pillow), or None."""
-    return MISSING if not os.path.exists(path) else check_image(path)
-
-
-def _report_verdict(info: RunInfo) -> Verdict:
-    """The image check's verdicts from dataset_report.json (a run that just checked them)."""
-    skipped = {
-        str(entry.get("path")): str(entry.get("reason"))
-        for entry in _report(info).get("skipped") or []
-        if isinstance(entry, dict)
-    }
-    return lambda path: MISSING if not os.path.exists(path) else skipped.get(path)
 
 
 # ---- scoring ------------------------------------------------------------------------------
@@ -265,7 +152,7 @@ def _evaluate_all(
 
     models = run_models(info)
     splits = available_splits(info)
-    images = {split: _images_of(info, split, verdict) for split in splits} if models else {}
+    images = {split: images_of(info, split, verdict) for split in splits} if models else {}
     evaluations: list[Evaluation] = []
     scorer = None
     for index, choice in enumerate(models):
@@ -293,7 +180,7 @@ def _evaluate_all(
 def _evaluate_images(
     info: RunInfo,
     name: str,
-    images: _Images,
+    images: SplitImages,
     scorer: Scorer,
     status: StatusLine | None,
     stop: Stop | None,
@@ -324,7 +211,7 @@ def _batches(split: Split, config: RunConfig, binary: bool, pixels: PixelStore |
 
 
 def _evaluation(
-    name: str, images: _Images, classes: list[str], output: np.ndarray, losses: np.ndarray
+    name: str, images: SplitImages, classes: list[str], output: np.ndarray, losses: np.ndarray
 ) -> Evaluation:
     """Per-image results and the split's summary from the model's output and losses."""
     import numpy as np
@@ -344,32 +231,18 @@ def _evaluation(
             images.usable.files, labels, predicted, probabilities, losses, strict=True
         )
     ]
-    confusion = np.zeros((len(classes), len(classes)), dtype=np.int64)
-    np.add.at(confusion, (labels, predicted), 1)
+    confusion, per_class = class_scores(labels, predicted, classes)
     return Evaluation(
         name,
         images.split,
         list(classes),
         float(np.mean(predicted == labels)),
         float(np.mean(losses.astype(np.float64))),
-        confusion.tolist(),
-        _per_class(confusion, classes),
+        confusion,
+        per_class,
         list(images.skipped),
         results,
     )
-
-
-def _per_class(confusion: np.ndarray, classes: list[str]) -> dict[str, dict[str, float]]:
-    """Precision, recall and F1 (0 where undefined) and support (the true count) per class."""
-    table = {}
-    for k, name in enumerate(classes):
-        hits, predicted, support = confusion[k, k], confusion[:, k].sum(), confusion[k, :].sum()
-        precision = float(hits / predicted) if predicted else 0.0
-        recall = float(hits / support) if support else 0.0
-        both = precision + recall
-        f1 = 2 * precision * recall / both if both else 0.0
-        table[name] = {"precision": precision, "recall": recall, "f1": f1, "support": int(support)}
-    return table
 
 
 def _evaluated_summary(evaluations: list[Evaluation], run_dir: Path) -> str:

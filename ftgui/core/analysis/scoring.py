@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import keras
     import numpy as np
 
-    from ftgui.core.training.feature_cache import KnownFeatures
+    from ftgui.core.training.feature_sets import KnownFeatures
 
 Stop = Callable[[], bool]
 

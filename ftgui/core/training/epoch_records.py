@@ -1,7 +1,7 @@
 """What a phase leaves in the run folder as it trains: history, checkpoint, best model.
 
-`PhaseRecorder` is plain Python over Keras variables; `progress_callback` wraps it in the Keras
-callback that `fit` calls (forwarding batches as events and honouring stop requests).
+`PhaseRecorder` is plain Python over Keras variables; `ProgressCallback` is the Keras callback
+that `fit` calls around it (forwarding batches as events and honouring stop requests).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from ftgui.core.training.checkpoint import (
     best_model_name,
     variable_arrays,
 )
+from ftgui.core.training.keras_hooks import KerasHooks
 from ftgui.core.training.record_writer import RecordWriter
 from ftgui.core.training.run_folder import RunFolder
 from ftgui.core.training.time_spent import TimeSpent
@@ -130,10 +131,6 @@ class PhaseRecorder:
 
         self.writer.submit(write, announce)
 
-    def poll(self) -> None:
-        """Announce an epoch whose record reached the disk (on the training thread)."""
-        self.writer.poll()
-
     def settle(self) -> None:
         """Wait until the last finished epoch is on disk and announced."""
         self.writer.wait()
@@ -166,78 +163,82 @@ class PhaseRecorder:
         self.best.weights = None
 
 
-def progress_callback(
-    recorder: PhaseRecorder,
-    steps: int,
-    listener: Listener,
-    stop: threading.Event,
-    epoch_beginning: Callable[[int], None],
-    time_spent: TimeSpent | None = None,
-) -> Any:
+class ProgressCallback(KerasHooks):
     """A Keras callback: batch events, stop at batch ends (rolling the epoch back), records.
 
     `epoch_beginning(epoch)` runs before the epoch's data is read (it sets the data order);
-    `time_spent` receives the phase's validation and epoch-record (checkpoint) times.
+    `time_spent` receives the phase's validation and epoch-record (checkpoint) times. An
+    epoch's `EpochEnded` goes out once its record is on disk and before the next epoch's first
+    `BatchEnded`: that batch's end waits for the record (normally long written) first.
     """
-    import keras
 
-    spent = time_spent or TimeSpent()
-    validation = f"{recorder.name}: validation"
-    records = f"{recorder.name}: checkpoints, history, best saves"
+    def __init__(
+        self,
+        recorder: PhaseRecorder,
+        steps: int,
+        listener: Listener,
+        stop: threading.Event,
+        epoch_beginning: Callable[[int], None],
+        time_spent: TimeSpent | None = None,
+    ) -> None:
+        super().__init__()
+        self.recorder, self.steps, self.listener, self.stop = recorder, steps, listener, stop
+        self.epoch_beginning = epoch_beginning
+        self.spent = time_spent or TimeSpent()
+        self.validation_part = f"{recorder.name}: validation"
+        self.records_part = f"{recorder.name}: checkpoints, history, best saves"
+        self.interrupted = False
+        self._epoch = 0
+        self._started = 0.0
+        self._test_started = 0.0
+        self._announced = True  # the previous epoch's end went out (or there was none)
 
-    class ProgressCallback(keras.callbacks.Callback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.recorder = recorder
-            self.interrupted = False
-            self._epoch = 0
-            self._started = 0.0
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.recorder.training_started(self.model)
 
-        def on_train_begin(self, logs: dict | None = None) -> None:
-            recorder.training_started(self.model)
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch_beginning(epoch)
+        self._epoch = epoch
+        self._started = time.perf_counter()
 
-        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-            epoch_beginning(epoch)
-            self._epoch = epoch
-            self._started = time.perf_counter()
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if not self._announced:  # the previous epoch's end comes before this epoch's batches
+            with self.spent.part(self.records_part):
+                self.recorder.settle()
+            self._announced = True
+        event = BatchEnded(self.recorder.phase, self._epoch, batch + 1, self.steps, floats(logs))
+        self.listener(event)
+        self._check_stop()
 
-        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-            listener(BatchEnded(recorder.phase, self._epoch, batch + 1, steps, floats(logs)))
-            recorder.poll()  # the last epoch's event, once it is on disk
-            self._check_stop()
+    def on_train_end(self, logs: dict | None = None) -> None:
+        with self.spent.part(self.records_part):
+            self.recorder.settle()
 
-        def on_train_end(self, logs: dict | None = None) -> None:
-            with spent.part(records):
-                recorder.settle()
+    def on_test_begin(self, logs: dict | None = None) -> None:
+        self._check_stop()
+        self._test_started = self.spent.clock()
 
-        def on_test_begin(self, logs: dict | None = None) -> None:
-            self._check_stop()
-            self._test_started = spent.clock()
+    def on_test_end(self, logs: dict | None = None) -> None:
+        self.spent.add(self.validation_part, self.spent.clock() - self._test_started)
 
-        def on_test_end(self, logs: dict | None = None) -> None:
-            spent.add(validation, spent.clock() - self._test_started)
+    def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self._check_stop()
 
-        def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
-            self._check_stop()
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        seconds = time.perf_counter() - self._started
+        self._check_stop()  # a stop lands before this epoch is recorded, as at a batch end
+        if self.interrupted:  # roll the unfinished epoch back: model and history agree
+            self.recorder.restore(self.model)
+            return
+        with self.spent.part(self.records_part):
+            self.recorder.epoch_finished(self.model, epoch, floats(logs), seconds)
+        self._announced = False
 
-        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            seconds = time.perf_counter() - self._started
-            with spent.part(records):
-                recorder.settle()  # the last epoch is announced first; a stop it prompts
-            self._check_stop()  # lands before this epoch is recorded, as at a batch end
-            if self.interrupted:  # roll the unfinished epoch back: model and history agree
-                recorder.restore(self.model)
-                return
-            with spent.part(records):
-                recorder.epoch_finished(self.model, epoch, floats(logs), seconds)
-
-        def _check_stop(self) -> None:
-            if stop.is_set():
-                self.interrupted = True
-                self.model.stop_training = True
-                self.model.stop_evaluating = True
-
-    return ProgressCallback()
+    def _check_stop(self) -> None:
+        if self.stop.is_set():
+            self.interrupted = True
+            self.model.stop_training = True
+            self.model.stop_evaluating = True
 
 
 def floats(logs: dict | None) -> dict[str, float]:

@@ -15,37 +15,32 @@ their frozen outputs are the same every epoch, and validation runs on them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ftgui.core.data.arrays import (
-    allocate,
-    delete_mapped,
-    human_bytes,
-    memory_budget_bytes,
-    ram_bytes,
-)
+from ftgui.core.data.arrays import allocate, delete_mapped, memory_budget_bytes, ram_bytes
 from ftgui.core.events import quarterly
 from ftgui.core.model.slices import level_shape, prefix_model
-from ftgui.core.settings.config import PhaseConfig
+from ftgui.core.settings.config import PhaseConfig, RunConfig
+from ftgui.core.settings.layer_plan import frozen_prefix
 from ftgui.core.settings.vgg16 import layer_names
+from ftgui.core.training.feature_sets import (
+    EXTRACT_BATCH,
+    FeatureSet,
+    FeatureSources,
+    KnownFeatures,
+    compute_features,
+    copy_augmenter,
+    feature_batches,
+)
+from ftgui.core.training.feature_shelf import FeatureKey, FeatureShelf, prefix_digest
 
 if TYPE_CHECKING:
     import keras
-
-
-EXTRACT_BATCH = 64  # images per step when computing frozen outputs (inference only)
-
-
-def frozen_prefix(trainable_layers: Sequence[str]) -> int:
-    """How many conv-base layers, from the bottom, are frozen in a phase (0 to 18)."""
-    trainable = set(trainable_layers)
-    names = layer_names()
-    return next((i for i, name in enumerate(names) if name in trainable), len(names))
 
 
 def frozen_prefixes(phases: Sequence[PhaseConfig], enabled: bool) -> list[int]:
@@ -79,219 +74,167 @@ def group_starts(levels: Sequence[int]) -> set[int]:
     return {i for i, level in enumerate(levels) if level and (i == 0 or not levels[i - 1])}
 
 
-@dataclass
-class FeatureSet:
-    """Outputs of the first `level` conv-base layers for the train and validation images.
+@dataclass(frozen=True)
+class CacheSettings:
+    """How a run caches its frozen layers' outputs (from its RunConfig).
 
-    `train` has a leading copies axis: (copies, images, …); one copy unless augmenting."""
+    With `augment` the root's training outputs are `augment_copies` augmented copies keyed by
+    `seed` (the model must have its augmentation layers), none when that is 0 (the training
+    images are augmented every epoch; only validation is cached). `images` keys the decoded
+    images on a shared shelf."""
 
-    level: int
-    train: np.ndarray  # in RAM, or a memory-mapped .npy file
-    validation: np.ndarray
-    on_disk: Path | None
-    augmented: bool = False
-    # Without copies (augmenting every epoch): the training images' pixels, decoded once (the
-    # run's pixel store), for the full model (whose augmentation runs on them).
-    pixels: np.ndarray | None = None
+    enabled: bool
+    image_size: int
+    batch_size: int
+    budget_mb: int | None
+    folder: Path  # where sets beyond the RAM budget go (when the cache owns its shelf)
+    augment: bool = False
+    augment_copies: int = 0
+    seed: int = 0
+    images: Hashable = None
 
-    @property
-    def nbytes(self) -> int:
-        return self.train.nbytes + self.validation.nbytes
-
-    @property
-    def copies(self) -> int:
-        return len(self.train)
-
-    def describe(self) -> str:
-        name = layer_names()[self.level - 1]
-        where = f"on disk in {self.on_disk}" if self.on_disk else "in RAM"
-        train = f"{self.train.shape[1]:,}"
-        if self.copies > 1:
-            train = f"{self.copies} augmented copies of {train}"
-        elif self.copies == 1 and self.augmented:
-            train = f"an augmented copy of {train}"
-        images = f"{train} + {len(self.validation):,} images"
-        if not self.copies:
-            images = f"the {len(self.validation):,} validation images (never augmented)"
-        text = f"{name} outputs of {images} computed once: {human_bytes(self.nbytes)} {where}"
-        if self.pixels is not None:
-            text += f"; the {len(self.pixels):,} training images augmented every epoch"
-        return text
-
-
-def compute_features(
-    fn: keras.Model,
-    batches: Any,
-    out: np.ndarray,
-    should_stop: Callable[[], bool],
-    progress: Callable[[int], None],
-    transform: Callable[[Any], Any] | None = None,
-) -> bool:
-    """Fill `out` with `fn` applied to every batch (after `transform`, e.g. augmentation);
-    False when stopped part-way."""
-    row = 0
-    for batch in batches:
-        x = batch[0] if isinstance(batch, tuple) else batch
-        if transform is not None:
-            x = transform(x)
-        values = fn.predict_on_batch(x)  # a traced function, unlike an eager call
-        out[row : row + len(values)] = values
-        row += len(values)
-        progress(row)
-        if should_stop():
-            return False
-    return True
-
-
-def feature_batches(features: np.ndarray, batch_size: int) -> Any:
-    """Un-shuffled batches of an in-RAM or memory-mapped feature array."""
-    for start in range(0, len(features), batch_size):
-        yield np.asarray(features[start : start + batch_size])
-
-
-def copy_augmenter(model: keras.Model, seed: int) -> Callable[[int], Callable[[Any], Any]]:
-    """Per augmented copy: key the model's augmentation layers by (seed, copy), and return the
-    traced function that augments a batch of pixels (the same each time for a copy)."""
-    import tensorflow as tf
-
-    from ftgui.core.model.build import AUGMENTATION_NAME, reseed_random_layers
-
-    layer = model.get_layer(AUGMENTATION_NAME)
-    augment = tf.function(lambda x: layer(x, training=True))
-
-    def for_copy(copy: int) -> Callable[[Any], Any]:
-        reseed_random_layers(layer, seed, copy)
-        return augment
-
-    return for_copy
-
-
-@dataclass
-class KnownFeatures:
-    """Outputs of the first `level` conv-base layers for the images `files`, in that order."""
-
-    level: int
-    files: list[str]
-    values: np.ndarray
-
-
-# The images of a feature computation: (per copy, its train batches; validation batches;
-# train count; validation count).
-Sources = tuple[Callable[[int], Any], Any, int, int]
+    @classmethod
+    def of(cls, config: RunConfig, folder: Path, images: Hashable = None) -> CacheSettings:
+        return cls(
+            config.cache_features,
+            config.image_size,
+            config.batch_size,
+            config.cache_budget_mb,
+            folder,
+            config.augmenting,
+            config.augment_copies,
+            config.seed,
+            images,
+        )
 
 
 class FeatureCache:
-    """Holds the root and per-phase feature sets of one run, within a RAM budget.
+    """The root and per-phase feature sets of one run, within a RAM budget.
 
-    With `augment` the root's training features are `augment_copies` augmented copies keyed
-    by `seed` (the model must have its augmentation layers), none when that is 0 (the
-    training images, `train_pixels`, are augmented every epoch; only validation is cached).
-    `reserved` bytes of the RAM budget are already taken (the run's decoded pixels)."""
+    `train_pixels` are the training images (for phases augmenting every epoch); `reserved`
+    bytes of the RAM budget are already taken (the run's decoded pixels). Sets live on
+    `shelf`: one shared with other runs keeps them for the next run; without one the cache
+    owns its shelf and `release` frees it."""
 
     def __init__(
         self,
         phases: Sequence[PhaseConfig],
-        enabled: bool,
-        image_size: int,
-        batch_size: int,
-        budget_mb: int | None,
-        folder: Path,
-        augment: bool = False,
-        augment_copies: int = 0,
-        seed: int = 0,
+        settings: CacheSettings,
         train_pixels: np.ndarray | None = None,
         reserved: int = 0,
+        shelf: FeatureShelf | None = None,
     ) -> None:
-        self.prefixes = frozen_prefixes(phases, enabled)
+        self.prefixes = frozen_prefixes(phases, settings.enabled)
         self.levels = root_levels(self.prefixes)
         self.starts = group_starts(self.levels)
-        self.image_size = image_size
-        self.batch_size = batch_size
-        self.budget = memory_budget_bytes(budget_mb) - reserved
+        self.settings = settings
+        self.budget = memory_budget_bytes(settings.budget_mb) - reserved
         self.train_pixels = train_pixels
-        self.folder = folder
-        self.augment = augment
-        self.augment_copies = augment_copies
-        self.seed = seed
+        self.owns_shelf = shelf is None
+        self.shelf = shelf or FeatureShelf(settings.folder, between_runs=False)
         self.root: FeatureSet | None = None
-        self.derived: FeatureSet | None = None
+        self.root_key: FeatureKey | None = None
 
     def features_for(
         self,
         index: int,
         model: keras.Model,
-        images: tuple[Any, Any, int, int],
+        images: FeatureSources,
         report: Callable[[str], None],
         should_stop: Callable[[], bool],
     ) -> FeatureSet | None:
-        """Features at phase `index`'s frozen prefix; None when stopped while computing them.
-
-        `images` is (unshuffled train batches, validation batches, train count, val count).
-        """
+        """Features at phase `index`'s frozen prefix; None when stopped while computing them."""
+        settings = self.settings
         if index in self.starts or self.root is None:
-            self._drop("root")
+            copies = settings.augment_copies if settings.augment else 1
             level = self.levels[index]
-            fn = prefix_model(model, self.image_size, 0, level)
-            train, validation, n_train, n_val = images
-            augmenter = copy_augmenter(model, self.seed) if self.augment_copies else None
-            copies = self.augment_copies if self.augment else 1
-            sources = (lambda _: train, validation, n_train, n_val)
-            self.root = self._compute(
-                fn, level, sources, copies, report, should_stop, "root", augmenter
-            )
-            if self.root is not None and not copies:
-                assert self.train_pixels is not None, "augmenting every epoch needs the pixels"
-                self.root.pixels = self.train_pixels
+            assert copies or self.train_pixels is not None, "augmenting needs the pixels"
+            pixels = None if copies else self.train_pixels
+            self.root_key = self._key(model, 0, level, copies)
+            self.root = self._features(self.root_key, model, images, pixels, report, should_stop)
             if self.root is None:
                 return None
-            report(self.root.describe())
-        prefix = self.prefixes[index]
-        self._drop("derived")
-        if prefix == self.root.level:
-            return self.root
-        fn = prefix_model(model, self.image_size, self.root.level, prefix)
-        root = self.root
-        derived_sources = (
+        prefix, root = self.prefixes[index], self.root
+        if prefix == root.level:
+            self.shelf.make_room(self.root_key, computing=False)
+            return root
+        derived_sources = FeatureSources(
             lambda copy: feature_batches(root.train[copy], EXTRACT_BATCH),
             feature_batches(root.validation, EXTRACT_BATCH),
             root.train.shape[1],
             len(root.validation),
         )
-        self.derived = self._compute(
-            fn, prefix, derived_sources, root.copies, report, should_stop, "derived"
-        )
-        if self.derived is not None:
-            self.derived.pixels = root.pixels
-            report(self.derived.describe())
-        return self.derived
+        key = self._key(model, root.level, prefix, root.copies)
+        return self._features(key, model, derived_sources, root.pixels, report, should_stop)
+
+    def _key(self, model: keras.Model, start: int, level: int, copies: int) -> FeatureKey:
+        """What layers [start, level)'s outputs depend on (no digest without an images key:
+        such sets are never looked up)."""
+        settings = self.settings
+        keyed = settings.images is not None
+        digest = prefix_digest(model, level) if keyed else ""
+        seed = settings.seed if settings.augment_copies else None
+        return FeatureKey(settings.images, level, digest, copies, settings.augment, seed, start)
+
+    def _features(
+        self,
+        key: FeatureKey,
+        model: keras.Model,
+        sources: FeatureSources,
+        pixels: np.ndarray | None,
+        report: Callable[[str], None],
+        should_stop: Callable[[], bool],
+    ) -> FeatureSet | None:
+        """`key`'s outputs of `sources`: from the shelf, else computed; the training images'
+        `pixels` go with them when they are augmented every epoch (no copies)."""
+        settings, start = self.settings, key.via
+        found = self.shelf.get(key) if key.images is not None else None
+        reading = self.root_key if start else None
+        self.shelf.make_room(key, reading, computing=found is None)
+        if found is not None:
+            found.pixels = pixels
+            report(f"{found.describe()} (computed before: reused)")
+            return found
+        fn = prefix_model(model, settings.image_size, start, key.level)
+        augmenter = None
+        if start == 0 and settings.augment_copies:
+            augmenter = copy_augmenter(model, settings.seed)
+        copies, level = key.copies, key.level
+        features = self._compute(fn, level, sources, copies, report, should_stop, augmenter)
+        if features is not None:
+            features.pixels = pixels
+            self.shelf.put(key, features)
+            report(features.describe())
+        return features
 
     def _compute(
         self,
         fn: keras.Model,
         level: int,
-        sources: Sources,
+        sources: FeatureSources,
         copies: int,
         report: Callable[[str], None],
         should_stop: Callable[[], bool],
-        name: str,
         augmenter: Callable[[int], Callable[[Any], Any]] | None = None,
     ) -> FeatureSet | None:
-        train_batches, val_batches, n_train, n_val = sources
-        shape = level_shape(self.image_size, level)
-        used = sum(ram_bytes(s.train, s.validation) for s in (self.root, self.derived) if s)
-        train = allocate((copies, n_train, *shape), self.budget, used, self.folder, f"{name}_train")
+        shape = level_shape(self.settings.image_size, level)
+        shelf, folder = self.shelf, self.shelf.folder
+        n_train, n_val = sources.n_train, sources.n_validation
+        used = shelf.ram_bytes
+        name = shelf.file_name(f"level{level}")
+        train = allocate((copies, n_train, *shape), self.budget, used, folder, f"{name}_train")
         used += ram_bytes(train)
-        validation = allocate((n_val, *shape), self.budget, used, self.folder, f"{name}_val")
-        label = layer_names()[level - 1]
+        validation = allocate((n_val, *shape), self.budget, used, folder, f"{name}_val")
         total = copies * n_train + n_val
+        label = layer_names()[level - 1]
         progress = quarterly(report, f"Computing {label} outputs once (images)")
-
         for copy in range(copies + 1):  # the training copies, then the validation images
             if copy < copies:
-                batches, out, offset = train_batches(copy), train[copy], copy * n_train
+                batches, out, offset = sources.train(copy), train[copy], copy * n_train
                 transform = augmenter(copy) if augmenter else None  # reseeds for this copy
             else:
-                batches, out, offset, transform = val_batches, validation, copies * n_train, None
+                batches, out, offset = sources.validation, validation, copies * n_train
+                transform = None
             done = compute_features(
                 fn,
                 batches,
@@ -301,14 +244,13 @@ class FeatureCache:
                 transform,
             )
             if not done:
+                delete_mapped(train)
+                delete_mapped(validation)
                 return None
-        disk = (
-            self.folder
-            if isinstance(train, np.memmap) or isinstance(validation, np.memmap)
-            else None
+        mapped = isinstance(train, np.memmap) or isinstance(validation, np.memmap)
+        return FeatureSet(
+            level, train, validation, folder if mapped else None, self.settings.augment
         )
-        augmented = self.augment
-        return FeatureSet(level, train, validation, disk, augmented)
 
     def validation_features(self, validation: Any) -> KnownFeatures | None:
         """The root's outputs for the validation split (`validation.files`), if computed."""
@@ -316,18 +258,9 @@ class FeatureCache:
             return None
         return KnownFeatures(self.root.level, list(validation.files), self.root.validation)
 
-    def _drop(self, which: str) -> None:
-        features = getattr(self, which)
-        setattr(self, which, None)
-        if features is None:
-            return
-        for array in (features.train, features.validation):  # the pixels are the run's
-            delete_mapped(array)
-
     def release(self) -> None:
-        """Free the RAM and delete any cache files (they are rebuilt in a second when needed)."""
-        self._drop("root")
-        self._drop("derived")
-        import shutil
-
-        shutil.rmtree(self.folder, ignore_errors=True)
+        """Free the RAM and delete any cache files when the shelf is this run's own (they are
+        rebuilt in a second when needed); a shared shelf keeps them for the next run."""
+        self.root = None
+        if self.owns_shelf:
+            self.shelf.release()

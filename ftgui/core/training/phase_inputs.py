@@ -14,7 +14,8 @@ from typing import Any
 from ftgui.core.data.dataset import Dataset
 from ftgui.core.data.pipeline import EpochOrder, cached_dataset
 from ftgui.core.data.pixels import PixelStore
-from ftgui.core.training.feature_cache import EXTRACT_BATCH, FeatureSet
+from ftgui.core.training.feature_sets import EXTRACT_BATCH, FeatureSet, FeatureSources
+from ftgui.core.training.keras_hooks import KerasHooks
 from ftgui.core.training.time_spent import TimeSpent
 
 
@@ -46,10 +47,11 @@ class ImageData:
         labels = getattr(self.dataset, split).labels
         return cached_dataset(self.pixels.split(split), labels, batch_size, self.binary)
 
-    def extraction_sources(self) -> tuple[Any, Any, int, int]:
+    def extraction_sources(self) -> FeatureSources:
         """Un-shuffled train and validation batches for computing frozen outputs, and counts."""
-        return (
-            self.batches("train", EXTRACT_BATCH),
+        train = self.batches("train", EXTRACT_BATCH)
+        return FeatureSources(
+            lambda _copy: train,  # every copy reads the same images (augmented per copy)
             self.batches("validation", EXTRACT_BATCH),
             len(self.dataset.train),
             len(self.dataset.validation),
@@ -87,28 +89,29 @@ def cached_inputs(
     if not features.copies:  # augmenting every epoch: pixels decoded once, validation cached
         assert features.pixels is not None
         train = cached_dataset(features.pixels[None], labels, batch_size, binary, images.order)
-        checker = cached_validation(tail, validation, validation_part, time_spent)
+        checker = CachedValidation(tail, validation, validation_part, time_spent)
         return PhaseInputs(model, train, None, checker)
     train = cached_dataset(features.train, labels, batch_size, binary, images.order)
     return PhaseInputs(tail, train, validation)
 
 
-def cached_validation(tail: Any, validation: Any, part: str, time_spent: TimeSpent) -> Any:
+class CachedValidation(KerasHooks):
     """A Keras callback adding `val_loss`, `val_accuracy` to each finished epoch's logs: the
     `tail` model (sharing the trained layers) on the validation images' cached frozen outputs.
 
     For phases whose training images are augmented every epoch (nothing else can be cached);
     it must come before the callback that records the epoch. Skipped for an epoch being
-    stopped (it is rolled back).
+    stopped (it is rolled back); its time goes to `time_spent`'s `part`.
     """
-    import keras
 
-    class CachedValidation(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            if self.model.stop_training or logs is None:
-                return
-            with time_spent.part(part):
-                scores = tail.evaluate(validation, verbose=0, return_dict=True)
-            logs.update({f"val_{name}": value for name, value in scores.items()})
+    def __init__(self, tail: Any, validation: Any, part: str, time_spent: TimeSpent) -> None:
+        super().__init__()
+        self.tail, self.validation = tail, validation
+        self.part, self.time_spent = part, time_spent
 
-    return CachedValidation()
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.model.stop_training or logs is None:
+            return
+        with self.time_spent.part(self.part):
+            scores = self.tail.evaluate(self.validation, verbose=0, return_dict=True)
+        logs.update({f"val_{name}": value for name, value in scores.items()})

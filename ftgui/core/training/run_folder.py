@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 
 from ftgui.core.errors import UserError
-from ftgui.core.files import cannot_write, write_failure, write_run_file
+from ftgui.core.files import cannot_write, sync_file, sync_folder, write_failure, write_run_file
 from ftgui.core.settings.config import RunConfig
 
 HISTORY_FIELDS = (
@@ -67,6 +67,8 @@ class RunFolder:
     def _start_history(self) -> None:
         with open(self.history_path, "w", newline="", encoding="utf-8") as f:
             csv.writer(f).writerow(HISTORY_FIELDS)
+            sync_file(f)
+        sync_folder(self.path)
 
     def keep_history(self, rows: int) -> None:
         """Keep the header and the first `rows` epochs of history.csv (dropping an epoch that
@@ -97,8 +99,12 @@ class RunFolder:
         self.write_config(config)
 
     def write_config(self, config: RunConfig) -> None:
-        """config.json: every resolved setting (what `RunConfig.save` writes), atomically."""
-        _write_text(self.path / CONFIG_FILE, json.dumps(config.to_dict(), indent=2) + "\n")
+        """config.json: every resolved setting, written by `RunConfig.save` (atomically)."""
+        path = self.path / CONFIG_FILE
+        try:
+            config.save(path)
+        except OSError as exc:
+            raise UserError(write_failure(path, exc)) from None
 
     def append_history(
         self, phase: int, phase_name: str, epoch: int, logs: dict[str, float], seconds: float
@@ -110,6 +116,7 @@ class RunFolder:
         try:
             with open(self.history_path, "a", newline="", encoding="utf-8") as f:
                 csv.writer(f).writerow(row)
+                sync_file(f)  # a power cut keeps every row announced as finished
         except OSError as exc:
             raise UserError(write_failure(self.history_path, exc)) from None
 

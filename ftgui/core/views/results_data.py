@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ftgui.core.analysis.evaluation import available_splits
 from ftgui.core.analysis.evaluation_files import (
     Evaluation,
     ImageResult,
     read_evaluation,
     stored_evaluations,
 )
+from ftgui.core.analysis.evaluation_images import available_splits
 from ftgui.core.analysis.models import FINAL, read_run_info, run_models
 from ftgui.core.errors import UserError
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from ftgui.core.analysis.evaluation import evaluate_finished_run
 from ftgui.core.child_process import Failed
+from ftgui.core.run.training_process import Finished, TrainingProcess
 from ftgui.core.settings.config import RunConfig
-from ftgui.core.training.training_process import Finished, TrainingProcess
 
 POLL_SECONDS = 0.2
 
@@ -32,7 +31,7 @@ class TrainingWorker(QObject):
 
     def start_run(self, config: RunConfig, resume: bool = False) -> None:
         """Thread-safe: hand the configuration to the waiting child (`resume`: continue it)."""
-        self.process.start_run(config, resume, evaluate_finished_run)
+        self.process.start_run(config, resume)
 
     def request_stop(self) -> None:
         """Thread-safe: the child stops at the next batch end."""

@@ -3,7 +3,7 @@
 A thread in the window's process would share the GIL with Keras's Python code: measured here,
 that stalled a 10 ms heartbeat by 80 ms at the 99th percentile and 500 ms at worst. The child
 loads TensorFlow ahead of time, reports the device, waits for one configuration, sends the
-runner's plain events back through a pipe, and exits; stop requests cross as an Event.
+run's plain events back through a pipe, and exits; stop requests cross as an Event.
 """
 
 from __future__ import annotations
@@ -12,14 +12,11 @@ import contextlib
 import os
 import traceback
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ftgui.core.child_process import CHILD_NICENESS, Failed, Ready, start_child
 from ftgui.core.errors import UserError
 from ftgui.core.settings.config import RunConfig
-
-if TYPE_CHECKING:
-    from ftgui.core.training.runner import Evaluator
 
 
 @dataclass(frozen=True)
@@ -42,10 +39,10 @@ def serve_training(commands: Any, events: Any, stop: Any) -> None:
         message = commands.recv()  # (a RunConfig as a dict, resume?), or None to quit
         if message is None:
             return
-        from ftgui.core.training.runner import run
+        from ftgui.core.run.whole_run import run
 
-        config, resume, evaluator = message
-        run(RunConfig.from_dict(config), events.send, stop, resume, evaluator)
+        config, resume = message
+        run(RunConfig.from_dict(config), events.send, stop, resume)
     except UserError as exc:
         events.send(Failed(str(exc)))
     except BaseException as exc:  # the parent shows it; the child ends either way
@@ -63,14 +60,9 @@ class TrainingProcess:
             serve_training, "ftgui-training"
         )
 
-    def start_run(
-        self, config: RunConfig, resume: bool = False, evaluator: Evaluator | None = None
-    ) -> None:
-        """Run `config`; with `resume`, continue the run in its out_dir from its checkpoint.
-
-        `evaluator` (a module-level function, sent by reference) scores a finished run's models.
-        """
-        self._commands.send((config.to_dict(), resume, evaluator))
+    def start_run(self, config: RunConfig, resume: bool = False) -> None:
+        """Run `config`; with `resume`, continue the run in its out_dir from its checkpoint."""
+        self._commands.send((config.to_dict(), resume))
 
     def request_stop(self) -> None:
         self._stop.set()
