@@ -114,8 +114,11 @@ class PhaseRunner:
             device = setup_devices()
         if self.role is not None:
             join_workers(self.role, config, self.resume, listener)
+        import keras
+
         from ftgui.core.model.acceleration import choose_acceleration
 
+        keras.backend.clear_session()  # first: it also resets the mixed-precision policy
         self.acceleration = choose_acceleration(config, device)
         order = EpochOrder(len(dataset.train), config.seed)  # one stream for every phase
         binary = dataset.num_classes <= 2
@@ -145,14 +148,13 @@ class PhaseRunner:
         )
 
     def _build(self) -> None:
-        """A fresh Keras session and the model (the saved one's weights when resuming)."""
+        """The model in the fresh session `prepare` opened (the saved weights when resuming)."""
         import keras
 
         from ftgui.core.model.build import build_model, load_saved_weights
 
         config, folder = self.config, self.folder
         assert folder is not None and self.images is not None
-        keras.backend.clear_session()
         keras.utils.set_random_seed(config.seed)
         weights = "none" if self._from_saved_model() else config.weights
         self.listener(Status(building_message(weights)))
