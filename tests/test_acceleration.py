@@ -40,6 +40,7 @@ def test_mixed_precision_and_xla_default_to_on_only_with_a_gpu(device, expected)
         keras.mixed_precision.set_global_policy("float32")
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_with_mixed_precision_on_two_logical_cpus(
     book_dataset, tmp_path, cpu_only
 ):
@@ -54,6 +55,7 @@ def test_mirrored_strategy_with_mixed_precision_on_two_logical_cpus(
     assert model.output.dtype == "float32"  # the output layer stays float32
 
 
+@pytest.mark.slow
 def test_xla_compiles_the_training_steps(book_dataset, tmp_path):
     result = train(book_dataset, tmp_path / "run", "--xla", "--no-cache")
     assert result.returncode == 0, result.stderr
@@ -64,6 +66,7 @@ def test_xla_compiles_the_training_steps(book_dataset, tmp_path):
     assert len(read_history(tmp_path / "run")) == 3
 
 
+@pytest.mark.slow
 def test_xla_across_logical_cpus_is_refused_in_one_line(book_dataset, tmp_path, cpu_only):
     result = train(book_dataset, tmp_path / "run", "--xla", "--distribute", "mirrored", cpus=2)
     assert result.returncode == 2

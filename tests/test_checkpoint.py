@@ -38,6 +38,7 @@ def _round_trip(model: keras.Model, folder) -> OptimizerState:
     return Checkpoint.read(folder).optimizer
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_a_checkpoint_puts_back_every_optimizer_variable(tmp_path, name):
     saved = _values(_trained(name).optimizer)
@@ -68,6 +69,7 @@ def test_a_loss_scale_optimizer_puts_back_its_scale_and_its_inner_optimizer(tmp_
     assert all(np.array_equal(a, b) for a, b in zip(_values(fresh.optimizer), saved, strict=True))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_another_optimizers_state_is_refused_in_one_sentence(tmp_path, name):
     state = _round_trip(_trained(name), tmp_path)

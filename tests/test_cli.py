@@ -109,6 +109,7 @@ def test_a_bad_config_file_exits_2_with_one_line(tmp_path, capsys):
     assert_one_line(code, stderr, "Unknown setting 'learning_rate'")
 
 
+@pytest.mark.slow
 def test_a_run_folder_reproduces_through_config(book_dataset, tmp_path):
     first = ftgui("train", "--data", str(book_dataset), *TINY_RUN, "--out", str(tmp_path / "a"))
     assert first.returncode == 0, first.stderr
@@ -132,6 +133,7 @@ def test_a_run_folder_reproduces_through_config(book_dataset, tmp_path):
     assert_one_line_error(refused, "already holds a run")
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_at_the_batch_end_keeps_finished_epochs_and_exits_130(book_dataset, tmp_path):
     out = tmp_path / "run"
     process = subprocess.Popen(
@@ -173,6 +175,7 @@ def test_ctrl_c_stops_at_the_batch_end_keeps_finished_epochs_and_exits_130(book_
     assert (out / "model.keras").exists()
 
 
+@pytest.mark.slow
 def test_paths_with_spaces_and_non_ascii_names_work(tmp_path):
     from tests.images import make_book_dataset
 

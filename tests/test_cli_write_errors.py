@@ -18,6 +18,8 @@ from ftgui.core.errors import UserError
 from ftgui.core.training.run_folder import RunFolder
 from tests.commands import ftgui
 
+pytestmark = pytest.mark.slow  # every test here reads a run trained for this module
+
 NO_FOLDER = "/proc/nope"  # cannot be created, not even by root
 REFUSES_FILES = "/proc"  # an existing folder that takes no new file, not even from root
 ENOENT = os.strerror(errno.ENOENT)
@@ -141,6 +143,7 @@ def test_import_kaggle_into_a_file_is_one_sentence(tmp_path, capsys):
 def test_a_script_whose_write_fails_leaves_no_file_and_no_new_folder(
     tiny_run, tmp_path, capsys, monkeypatch
 ):
+
     def disk_full(self: Path, *args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 

@@ -28,6 +28,7 @@ def test_importing_every_core_module_loads_no_qt_pyqtgraph_or_tensorflow():
     assert result.stdout.strip() == "[]"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [

@@ -70,6 +70,7 @@ def test_gpu_diagnosis_with_a_driver_and_plain_tensorflow(monkeypatch):
     assert "pip install -e '.[gpu]'" in str(doctor.gpu_diagnosis(gpus_seen=0))
 
 
+@pytest.mark.slow
 def test_doctor_reports_this_machine_and_exits_0():
     result = ftgui("doctor")
     assert result.returncode == 0, result.stderr
@@ -83,6 +84,7 @@ def test_doctor_reports_this_machine_and_exits_0():
         assert "NVIDIA driver: none found" in out and "Why no GPU" not in out
 
 
+@pytest.mark.slow
 def test_doctor_loads_no_qt():
     code = (
         "import sys\nfrom ftgui.app import main\nassert main(['doctor']) == 0\n"
@@ -92,6 +94,7 @@ def test_doctor_loads_no_qt():
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.slow
 def test_gpu_benchmark_runs_tiny_and_names_its_device():
     script = ROOT / "benchmarks" / "gpu_throughput.py"
     result = subprocess.run(

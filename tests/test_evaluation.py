@@ -26,6 +26,8 @@ from ftgui.core.training.run_folder import read_history
 from tests.commands import ROOT, ftgui
 from tests.images import make_book_dataset, make_class_folders
 
+pytestmark = pytest.mark.slow  # every test here reads a run trained for this module
+
 PLANTED = ("planted_0.jpg", "planted_1.png")  # cat images filed under test/dogs
 ALL_PAIRS = [
     (model, split)
@@ -212,6 +214,7 @@ def test_removed_and_damaged_images_are_skipped_and_the_rest_evaluated(cats, fin
 def test_a_stop_writes_nothing_and_the_runner_puts_the_final_weights_back(
     cats, final_model, tmp_path
 ):
+
     run_dir = _copy_run(cats[0], tmp_path / "run")
     shutil.copy(cats[0] / "best_1_train-classifier.keras", run_dir)
     info = read_run_info(run_dir)

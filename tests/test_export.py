@@ -20,6 +20,8 @@ from ftgui.core.settings.config import RunConfig
 from tests.commands import ftgui
 from tests.images import make_book_dataset
 
+pytestmark = pytest.mark.slow  # every test here reads a run trained for this module
+
 CLASSES = ("ants", "bees", "wasps")  # three classes: a softmax head with one output per class
 KEEP_OUT = "choose another --out or remove it."
 
@@ -120,6 +122,7 @@ def test_an_output_that_is_not_empty_is_refused(trained, tmp_path, capsys):
 def test_a_missing_package_names_the_install_command(
     trained, tmp_path, capsys, monkeypatch, fmt, module
 ):
+
     monkeypatch.setitem(sys.modules, module, None)  # `import module` now fails
     status = export_main([str(trained[0]), "--format", fmt, "--out", str(tmp_path / "x")])
     err = capsys.readouterr().err

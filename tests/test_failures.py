@@ -25,6 +25,7 @@ def _config(data, out, **changes) -> RunConfig:
     return config
 
 
+@pytest.mark.slow
 def test_a_dataset_folder_removed_mid_run_neither_ends_nor_breaks_it(book_dataset, tmp_path):
     """Training reads the images decoded in the check; only the scoring after the run lists
     the folder again, and says in one sentence that it could not."""
@@ -46,6 +47,7 @@ def test_a_dataset_folder_removed_mid_run_neither_ends_nor_breaks_it(book_datase
     assert len(skipped) == 1 and "no longer exists" in skipped[0], statuses
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_one_sentence_and_history_so_far_stays(book_dataset, tmp_path, monkeypatch):
     real_open = open
     rows = []
@@ -64,6 +66,7 @@ def test_a_full_disk_is_one_sentence_and_history_so_far_stays(book_dataset, tmp_
     assert len(read_history(tmp_path / "run")) == 1
 
 
+@pytest.mark.slow
 def test_a_full_disk_while_checkpointing_is_one_sentence(book_dataset, tmp_path, monkeypatch):
     from ftgui.core.training import checkpoint
 
@@ -110,6 +113,7 @@ def test_a_full_disk_while_writing_a_run_file_is_one_sentence_and_keeps_the_old_
     assert (tmp_path / name).read_bytes() == before
 
 
+@pytest.mark.slow
 def test_out_of_memory_is_one_sentence_and_the_run_can_start_again(
     book_dataset, tmp_path, monkeypatch
 ):

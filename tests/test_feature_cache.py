@@ -70,6 +70,7 @@ def uncached_losses(book_dataset, tmp_path):
     return _losses(tmp_path / "uncached")
 
 
+@pytest.mark.slow
 def test_cached_phases_give_the_same_losses_as_uncached_ones(
     book_dataset, tmp_path, uncached_losses
 ):
@@ -88,6 +89,7 @@ def test_cached_phases_give_the_same_losses_as_uncached_ones(
     assert any(s.startswith("block5_pool outputs") for s in described)  # derived for phase 1
 
 
+@pytest.mark.slow
 def test_a_cache_over_budget_goes_to_disk_and_is_removed_afterwards(
     book_dataset, tmp_path, uncached_losses
 ):
@@ -103,6 +105,7 @@ def test_a_cache_over_budget_goes_to_disk_and_is_removed_afterwards(
         assert mine == pytest.approx(theirs, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_augmenting_every_epoch_decodes_once_and_caches_the_validation(book_dataset, tmp_path):
     """Validation images are never augmented: their frozen outputs are computed once; the
     training images are decoded once and augmented every epoch; the run's numbers equal a run
@@ -156,6 +159,7 @@ def test_each_run_epoch_reads_its_own_augmented_copy():
         assert y.numpy().ravel().tolist() == [i % 2 for i in images]
 
 
+@pytest.mark.slow
 def test_augmented_copies_differ_and_validation_is_never_augmented(book_dataset, tmp_path):
     import numpy as np
 
@@ -189,6 +193,7 @@ def test_augmented_copies_differ_and_validation_is_never_augmented(book_dataset,
     assert not np.allclose(features(3, seed=4).train, three.train)
 
 
+@pytest.mark.slow
 def test_a_run_with_augmented_copies_caches_them_and_says_their_size(book_dataset, tmp_path):
     statuses = []
     config = _config(book_dataset, tmp_path / "copies", augment=True, augment_copies=2)
@@ -200,6 +205,7 @@ def test_a_run_with_augmented_copies_caches_them_and_says_their_size(book_datase
     assert len(read_history(tmp_path / "copies")) == 4
 
 
+@pytest.mark.slow
 def test_copies_without_the_cache_augment_every_epoch_and_say_so(book_dataset, tmp_path):
     statuses = []
     config = _config(book_dataset, tmp_path / "nocache", augment_copies=2, cache_features=False)

@@ -16,6 +16,9 @@ from ftgui.core.analysis import gradcam
 from ftgui.core.errors import UserError
 from tests.commands import ROOT, ftgui
 
+pytestmark = pytest.mark.slow  # every test here reads a run trained for this module
+
+
 WIDTH, HEIGHT, PATCH, SIZE = 90, 60, 14, 64  # non-square originals; 4×4 block5_conv3 at 64 px
 CLASSES = ("patch", "plain")  # class 0: one bright square somewhere; class 1: noise only
 

@@ -158,6 +158,7 @@ def test_bad_values_show_their_reason_and_disable_start(window, tmp_path):
     assert window.start_button.isEnabled() and window.config.phases[1].learning_rate == 3e-5
 
 
+@pytest.mark.slow
 def test_a_whole_run_draws_both_phases_and_writes_the_cli_run_folder(
     window, qtbot, book_dataset, tmp_path
 ):
@@ -207,6 +208,7 @@ def test_a_whole_run_draws_both_phases_and_writes_the_cli_run_folder(
     assert window.status.device_label.text() == started[0].device  # "CPU only" or the GPU
 
 
+@pytest.mark.slow
 def test_stop_keeps_finished_epochs_and_file_resume_continues_the_run(
     window, qtbot, book_dataset, tmp_path
 ):
@@ -241,6 +243,7 @@ def test_stop_keeps_finished_epochs_and_file_resume_continues_the_run(
     assert window.start_button.isEnabled()
 
 
+@pytest.mark.slow
 def test_closing_mid_run_stops_at_the_batch_end_and_exits_cleanly(
     window, qtbot, qtlog, book_dataset, tmp_path
 ):
@@ -258,6 +261,7 @@ def test_closing_mid_run_stops_at_the_batch_end_and_exits_cleanly(
     assert not [r for r in qtlog.records if "Destroyed while thread" in r.message]
 
 
+@pytest.mark.slow
 def test_an_error_in_the_worker_shows_a_dialog_and_the_window_stays_usable(
     window, qtbot, book_dataset, tmp_path
 ):
@@ -275,6 +279,7 @@ def test_an_error_in_the_worker_shows_a_dialog_and_the_window_stays_usable(
     assert window.start_button.isEnabled()
 
 
+@pytest.mark.slow
 def test_an_unexpected_error_in_the_training_process_shows_its_traceback(window, qtbot):
     from ftgui.core.child_process import Failed
     from ftgui.core.run.training_process import Finished, TrainingProcess
@@ -296,6 +301,7 @@ def test_an_unexpected_error_in_the_training_process_shows_its_traceback(window,
     window.last_error.accept()
 
 
+@pytest.mark.slow
 def test_run_folder_opens_into_the_plots_and_plots_export_as_png(
     window, qtbot, book_dataset, tmp_path
 ):
@@ -338,6 +344,7 @@ def test_a_bad_config_file_shows_its_reason(window, tmp_path):
     assert "must be a whole number" in window.last_error.text()
 
 
+@pytest.mark.slow
 def test_the_window_opens_without_tensorflow_and_with_the_flags_given(tmp_path, book_dataset):
     code = (
         "import sys\n"
@@ -366,6 +373,7 @@ def test_the_window_opens_without_tensorflow_and_with_the_flags_given(tmp_path, 
     assert result.stdout.startswith("64 7 ✓ 2 classes (cats, dogs)")
 
 
+@pytest.mark.slow
 def test_a_preloaded_process_reports_the_device_runs_and_is_replaced(
     window, qtbot, book_dataset, tmp_path
 ):
@@ -387,6 +395,7 @@ def test_a_preloaded_process_reports_the_device_runs_and_is_replaced(
     assert window.last_error is None
 
 
+@pytest.mark.slow
 def test_a_training_process_that_dies_gets_a_dialog_and_the_window_recovers(
     window, qtbot, book_dataset, tmp_path
 ):
@@ -400,6 +409,7 @@ def test_a_training_process_that_dies_gets_a_dialog_and_the_window_recovers(
     assert window.start_button.isEnabled()
 
 
+@pytest.mark.slow
 def test_file_import_fills_in_the_imported_dataset(window, qtbot, tmp_path):
     import zipfile
 
@@ -421,6 +431,7 @@ def test_file_import_fills_in_the_imported_dataset(window, qtbot, tmp_path):
     assert "2000 train, 1000 validation, 1000 test" in window.settings_panel.data_reason.text()
 
 
+@pytest.mark.slow
 def test_skipped_files_are_listed_in_a_dialog_when_a_run_starts(
     window, qtbot, book_dataset, tmp_path
 ):

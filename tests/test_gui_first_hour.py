@@ -119,6 +119,7 @@ def test_a_new_run_clears_the_last_ending_and_a_quiet_end_leaves_ready(window):
     assert window.progress.format() == "Ready"
 
 
+@pytest.mark.slow
 def test_a_failed_run_in_the_window_says_why_in_the_progress_line(window, qtbot, tmp_path):
     from tests.test_gui import RUN_TIMEOUT_MS, wait_for_dataset_check
 

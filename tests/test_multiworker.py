@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from ftgui.core.model.acceleration import WorkerRole, worker_role
 from ftgui.core.training.run_folder import read_history
 from tests.commands import ROOT
@@ -71,6 +73,7 @@ def test_worker_role_from_tf_config():
     assert worker_role('{"cluster": {}}') is None
 
 
+@pytest.mark.slow
 def test_two_workers_train_in_sync_and_only_the_chief_keeps_a_run_folder(book_dataset, tmp_path):
     workers = start_workers(book_dataset, tmp_path, "--epochs-head", "1", "--epochs-finetune", "1")
     try:
@@ -90,6 +93,7 @@ def test_two_workers_train_in_sync_and_only_the_chief_keeps_a_run_folder(book_da
     assert all(digests) and digests[0].group(1) == digests[1].group(1)  # equal final weights
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_makes_the_other_exit_with_one_sentence(book_dataset, tmp_path):
     workers = start_workers(
         book_dataset, tmp_path, "--epochs-head", "200", "--epochs-finetune", "1"

@@ -122,6 +122,7 @@ def _config(data, out, **changes) -> RunConfig:
     return config
 
 
+@pytest.mark.slow
 def test_a_run_reads_no_image_file_after_its_check(book_dataset, tmp_path):
     """Every image file is emptied as soon as the check has decoded it: every phase, the test
     split and the scoring after the run read the decoded pixels, cached or not (and the two
@@ -163,6 +164,7 @@ def test_a_run_that_fails_in_its_check_leaves_no_folder_behind(book_dataset, tmp
     assert not (tmp_path / "never").exists()
 
 
+@pytest.mark.slow
 def test_the_check_decodes_in_processes_while_tensorflow_loads(book_dataset, tmp_path):
     """In a fresh process (TensorFlow not yet imported) the check forks its decoding
     processes, then starts importing TensorFlow on another thread while they decode; the

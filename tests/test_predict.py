@@ -25,6 +25,8 @@ from ftgui.core.settings.config import RunConfig
 from tests.commands import ftgui
 from tests.images import make_class_folders, write_images
 
+pytestmark = pytest.mark.slow  # every test here reads a run trained for this module
+
 DIGITS = tuple(str(k) for k in range(10))
 
 

@@ -45,6 +45,7 @@ def test_a_failed_write_is_raised_on_the_training_thread_and_not_announced():
     assert log == []
 
 
+@pytest.mark.slow
 def test_every_epoch_ends_on_disk_and_before_the_next_epochs_first_batch(book_dataset, tmp_path):
     out = tmp_path / "run"
     config = RunConfig(

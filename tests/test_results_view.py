@@ -15,6 +15,8 @@ from ftgui.core.settings.config import RunConfig
 from ftgui.gui.main_window import MainWindow
 from tests.images import make_book_dataset
 
+pytestmark = pytest.mark.slow  # every test here reads a run trained for this module
+
 TIMEOUT_MS = 120_000
 
 
@@ -185,6 +187,7 @@ def test_export_model_without_a_run_says_what_to_do(window):
 def test_exported_plot_png_carries_the_run_phases_and_best_numbers(
     window, qtbot, planted_run, tmp_path
 ):
+
     from PySide6.QtGui import QImage
 
     from ftgui.core.training.run_folder import read_history

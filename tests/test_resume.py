@@ -101,6 +101,7 @@ def _same_history(a: list[dict], b: list[dict]) -> None:
             assert math.isclose(x[key], y[key], rel_tol=1e-4, abs_tol=1e-5), (x, y, key)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("stop_at", "cache", "augment"),
     [
@@ -154,6 +155,7 @@ def test_a_stopped_run_resumes_to_the_numbers_of_an_uninterrupted_one(
         plan_resume(RunFolder(out), load_run_config(out))
 
 
+@pytest.mark.slow
 def test_each_phase_keeps_its_best_validation_model(finished):
     config = load_run_config(finished)
     rows = read_history(finished)
@@ -187,6 +189,7 @@ def test_a_best_epoch_that_waited_is_written_when_the_phase_ends(tmp_path, val_l
     assert (model.get_layer("d").kernel.numpy() == 2.0).all()  # the model itself is unchanged
 
 
+@pytest.mark.slow
 def test_a_checkpoint_that_does_not_fit_the_config_is_refused(dataset, tmp_path):
     out = tmp_path / "run"
     stop = threading.Event()
@@ -201,6 +204,7 @@ def test_a_checkpoint_that_does_not_fit_the_config_is_refused(dataset, tmp_path)
         Checkpoint.read(out)
 
 
+@pytest.mark.slow
 def test_resume_never_runs_code_from_a_model_file(dataset, tmp_path):
     out = tmp_path / "run"
     stop = threading.Event()
@@ -223,6 +227,7 @@ def test_resume_never_runs_code_from_a_model_file(dataset, tmp_path):
 # -- the command line, as a person uses it -------------------------------------------------
 
 
+@pytest.mark.slow
 def test_kill_9_mid_run_loses_at_most_the_epoch_in_progress(dataset, tmp_path):
     out = tmp_path / "killed run é"  # a space and a non-ASCII letter, as people name folders
     command = [sys.executable, str(ROOT / "main.py"), "train", "--data", str(dataset), *TINY_RUN]
@@ -256,6 +261,7 @@ def test_kill_9_mid_run_loses_at_most_the_epoch_in_progress(dataset, tmp_path):
     assert (out / best_model_name(1, "Fine-tune")).exists()
 
 
+@pytest.mark.slow
 def test_resume_errors_are_one_sentence(dataset, tmp_path, finished):
     cases = [
         (["--resume", str(finished)], "already finished every phase"),

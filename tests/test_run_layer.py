@@ -87,6 +87,7 @@ def test_an_image_check_is_reused_until_a_file_the_image_size_or_the_split_chang
     assert not (tmp_path / "shared").exists()
 
 
+@pytest.mark.slow
 def test_frozen_outputs_are_reused_only_for_the_same_images_weights_and_copies(
     book_dataset, tmp_path, counted
 ):
@@ -128,6 +129,7 @@ def test_frozen_outputs_are_reused_only_for_the_same_images_weights_and_copies(
     shelf.release()
 
 
+@pytest.mark.slow
 def test_a_second_run_reuses_the_first_ones_inputs_and_trains_as_a_fresh_process_does(
     book_dataset, tmp_path, counted
 ):

@@ -285,6 +285,7 @@ def test_zero_epochs_for_a_phase_is_refused_in_the_window_the_cli_and_config_jso
         RunConfig.load(tmp_path / "config.json").validate()
 
 
+@pytest.mark.slow
 def test_a_run_in_the_window_ends_with_the_summary_of_its_history(
     window,  # noqa: F811 (the fixture imported from test_gui)
     qtbot,

@@ -81,6 +81,7 @@ def book_run(tmp_path_factory, base_weights_file):
     return out, events, ended
 
 
+@pytest.mark.slow
 def test_classifier_phase_leaves_every_conv_base_weight_bit_identical(book_run, base_weights_file):
     out, _, _ = book_run
     initial = _initial_base(base_weights_file)
@@ -88,6 +89,7 @@ def test_classifier_phase_leaves_every_conv_base_weight_bit_identical(book_run, 
     assert all(_identical(after_head[name], initial[name]) for name in initial)
 
 
+@pytest.mark.slow
 def test_fine_tuning_changes_block5_only(book_run, base_weights_file):
     out, events, _ = book_run
     saved, initial = _saved_base(out), _initial_base(base_weights_file)
@@ -113,6 +115,7 @@ def test_fine_tuning_changes_block5_only(book_run, base_weights_file):
     assert all(set(e.logs) >= {"loss", "accuracy"} for e in batches)
 
 
+@pytest.mark.slow
 def test_run_folder_has_config_history_model_and_test_metrics(book_run):
     out, _, ended = book_run
     assert not ended.stopped
@@ -136,6 +139,7 @@ def test_run_folder_has_config_history_model_and_test_metrics(book_run):
     assert reloaded["accuracy"] == pytest.approx(metrics["accuracy"])
 
 
+@pytest.mark.slow
 def test_more_than_two_classes_use_a_softmax_head(folder_dataset, tmp_path):
     config = RunConfig(
         data_dir=str(folder_dataset),
@@ -153,6 +157,7 @@ def test_more_than_two_classes_use_a_softmax_head(folder_dataset, tmp_path):
     assert started.class_names == ["a", "b", "c"]
 
 
+@pytest.mark.slow
 def test_a_stop_request_ends_the_run_within_one_batch_and_keeps_finished_epochs(
     book_dataset, tmp_path, base_weights_file
 ):
@@ -184,6 +189,7 @@ def test_a_stop_request_ends_the_run_within_one_batch_and_keeps_finished_epochs(
     assert _identical(saved.get_weights(), runner.model.get_layer("dense").get_weights())
 
 
+@pytest.mark.slow
 def test_every_phase_can_train_its_own_layers(book_dataset, tmp_path, base_weights_file):
     config = _config(book_dataset, tmp_path / "run", base_weights_file)
     config.phases = [

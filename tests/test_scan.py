@@ -106,6 +106,7 @@ def test_a_class_whose_every_file_is_junk_is_refused(tmp_path):
         scan.scan_dataset(find_dataset(tmp_path))
 
 
+@pytest.mark.slow
 def test_a_run_over_junk_files_trains_and_saves_the_report(book_dataset, junk, tmp_path):
     config = RunConfig(
         data_dir=str(book_dataset),

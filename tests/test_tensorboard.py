@@ -34,6 +34,8 @@ event_accumulator = pytest.importorskip(
 )
 from tensorboard.util import tensor_util  # noqa: E402  (after the importorskip)
 
+pytestmark = pytest.mark.slow  # every test here reads a run trained for this module
+
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> Path:

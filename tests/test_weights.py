@@ -22,6 +22,7 @@ def _same_weights(a, b) -> bool:
     return all(np.array_equal(x, y) for x, y in zip(a.get_weights(), b.get_weights(), strict=True))
 
 
+@pytest.mark.slow
 def test_a_keras_weights_file_of_the_conv_base_loads(tmp_path, reference_base):
     path = tmp_path / "base.weights.h5"
     reference_base.save_weights(path)
