@@ -122,7 +122,7 @@ def main() -> None:
         model = keras.saving.load_model(run_dir / "model.keras")
         best = best_times(
             args.repeat,
-            core=lambda: predict_files(model, files, args.size, True, BATCH),
+            core=lambda: predict_files(model, files, args.size, BATCH),
             plain=lambda: plain_loop(model, files, args.size),
             command=lambda: whole_command(run_dir, root / "photos"),
         )

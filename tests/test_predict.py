@@ -88,7 +88,7 @@ def test_predictions_equal_model_predict_on_the_pixels_training_reads(cats, cats
     model = cats_model[1]
     files, problems = image_files([cats[1]])
     assert problems == [] and len(files) == 8
-    predictions, unreadable = predict_files(model, files, 32, binary=True, batch_size=3)
+    predictions, unreadable = predict_files(model, files, 32, batch_size=3)
     assert unreadable == [] and [p.path for p in predictions] == files
 
     pixels = make_dataset(Split(files, [0] * len(files)), 32, 8, binary=True)
@@ -104,20 +104,20 @@ def test_progress_after_each_batch_and_stop_between_batches(cats, cats_model):
     model = cats_model[1]
     files = image_files([cats[1]])[0]
     seen = []
-    predict_files(model, files, 32, True, batch_size=3, progress=lambda *a: seen.append(a))
+    predict_files(model, files, 32, batch_size=3, progress=lambda *a: seen.append(a))
     assert seen == [(3, 8), (6, 8), (8, 8)]
-    predictions, problems = predict_files(model, files, 32, True, batch_size=3, stop=lambda: True)
+    predictions, problems = predict_files(model, files, 32, batch_size=3, stop=lambda: True)
     assert predictions == [] and problems == []
     calls = iter([False, True])
-    predictions, _ = predict_files(model, files, 32, True, batch_size=3, stop=lambda: next(calls))
+    predictions, _ = predict_files(model, files, 32, batch_size=3, stop=lambda: next(calls))
     assert [p.path for p in predictions] == files[:3]
 
 
 def test_the_traced_call_is_kept_with_the_model(cats, cats_model):
     model, files = cats_model[1], image_files([cats[1]])[0]
-    predict_files(model, files, 32, True, batch_size=3)
+    predict_files(model, files, 32, batch_size=3)
     traced = _PREDICTORS[model].experimental_get_tracing_count()
-    predict_files(model, files[:5], 32, True, batch_size=4)
+    predict_files(model, files[:5], 32, batch_size=4)
     assert _PREDICTORS[model].experimental_get_tracing_count() == traced <= 2
 
 
@@ -127,7 +127,7 @@ def test_unreadable_files_get_their_reason_and_the_rest_are_predicted(cats, cats
     broken = _broken(tmp_path / "broken")
     mixed = [files[0], str(broken / "empty.jpg"), files[1], str(broken / "half.jpg"), files[2]]
     mixed += [str(broken / "gone.jpg"), str(broken / "notes.png")]
-    predictions, problems = predict_files(model, mixed, 32, True, batch_size=2)
+    predictions, problems = predict_files(model, mixed, 32, batch_size=2)
     assert [p.path for p in predictions] == files[:3]
     reasons = {p["path"].rsplit("/", 1)[1]: p["reason"] for p in problems}
     assert reasons["empty.jpg"] == "empty file" and reasons["notes.png"] == "not an image"
@@ -249,6 +249,6 @@ def test_a_new_image_the_size_of_a_photo_is_resized_as_in_training(cats_model, t
     path = tmp_path / "photo.jpg"
     rng = np.random.default_rng(3)
     Image.fromarray(rng.integers(0, 255, (75, 100, 3), dtype=np.uint8)).save(path)
-    (prediction,), _ = predict_files(model, [str(path)], 32, True)
+    (prediction,), _ = predict_files(model, [str(path)], 32)
     pixels = next(iter(make_dataset(Split([str(path)], [0]), 32, 1, binary=True)))[0]
     assert abs(prediction.probabilities[1] - float(model.predict(pixels, verbose=0)[0, 0])) < 1e-6

@@ -85,10 +85,9 @@ def _predict(args: argparse.Namespace, stop: threading.Event) -> int:
 
     setup_devices()
     model = load_model(info, choice)
-    binary = len(info.class_names) <= 2
     progress = _progress_bar if sys.stderr.isatty() else None
     predictions, unreadable = predict_files(
-        model, files, info.config.image_size, binary, progress=progress, stop=stop.is_set
+        model, files, info.config.image_size, progress=progress, stop=stop.is_set
     )
     if progress is not None:
         sys.stderr.write("\r\x1b[K")

@@ -35,13 +35,13 @@ from ftgui.core.analysis.models import (
     FINAL,
     ModelChoice,
     RunInfo,
-    class_probabilities,
     load_model,
     read_run_info,
     run_models,
 )
 from ftgui.core.analysis.scoring import Scorer, Stop, shared_frozen_level
 from ftgui.core.data.dataset import Split
+from ftgui.core.settings.task_output import ClassifierOutput
 
 if TYPE_CHECKING:
     import keras
@@ -72,7 +72,7 @@ def evaluate(
     images = images_of(info, split, check_file)
     if model is None:
         model = _load(info, choice)
-    scorer = Scorer(model, _binary(info))
+    scorer = Scorer(model, _output(info))
     return _evaluate_images(info, choice.name, images, scorer, status, stop)
 
 
@@ -127,8 +127,8 @@ def evaluate_finished_run(
 # ---- scoring ------------------------------------------------------------------------------
 
 
-def _binary(info: RunInfo) -> bool:
-    return len(info.class_names) <= 2
+def _output(info: RunInfo) -> ClassifierOutput:
+    return ClassifierOutput(len(info.class_names))
 
 
 def _load(info: RunInfo, choice: ModelChoice) -> keras.Model:
@@ -162,7 +162,7 @@ def _evaluate_all(
             load_saved_weights(model, choice.path)
         if scorer is None:
             level = shared_frozen_level(info.config, len(models))
-            scorer = Scorer(model, _binary(info), info.config.image_size, level)
+            scorer = Scorer(model, _output(info), info.config.image_size, level)
             if known is not None and "validation" in images:
                 scorer.adopt(
                     "validation", images["validation"].usable, known, info.config.batch_size
@@ -217,7 +217,7 @@ def _evaluation(
     import numpy as np
 
     labels = np.asarray(images.usable.labels, dtype=np.int64)
-    probabilities, predicted = class_probabilities(output)
+    probabilities, predicted = ClassifierOutput.of_units(output.shape[1]).probabilities(output)
     results = [
         ImageResult(
             path,

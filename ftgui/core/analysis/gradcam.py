@@ -24,6 +24,7 @@ from ftgui.core.data.scan import check_image
 from ftgui.core.errors import UserError
 from ftgui.core.files import write_atomically
 from ftgui.core.model.build import BASE_NAME, HEAD_LAYER_NAMES, PREPROCESS_NAME
+from ftgui.core.settings.task_output import ClassifierOutput
 
 if TYPE_CHECKING:
     import keras
@@ -130,7 +131,7 @@ def explain_image(
 
 def num_classes(model: keras.Model) -> int:
     """Classes the model tells apart (a 1-unit sigmoid head has two)."""
-    return max(2, int(model.get_layer(HEAD_LAYER_NAMES[-1]).units))
+    return ClassifierOutput.of_units(int(model.get_layer(HEAD_LAYER_NAMES[-1]).units)).num_classes
 
 
 def resize_heatmap(heatmap: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -213,7 +214,7 @@ def _build_gradient_path(model: keras.Model) -> Callable[..., Any]:
     conv_and_features = keras.Model(base.inputs, [base.get_layer(LAST_CONV).output, base.output])
     hidden = [model.get_layer(name) for name in HEAD_LAYER_NAMES[:-1]]
     output = model.get_layer(HEAD_LAYER_NAMES[-1])
-    binary = output.units == 1
+    binary = ClassifierOutput.of_units(int(output.units)).binary
     spec = tf.TensorSpec((1, *model.input_shape[1:]), tf.float32)
 
     @tf.function(input_signature=[spec, tf.TensorSpec((), tf.int32)])

@@ -22,7 +22,6 @@ from ftgui.core.training.run_folder import MODEL_FILE
 
 if TYPE_CHECKING:
     import keras
-    import numpy as np
 
 FINAL = "final"
 BEST = "best"
@@ -123,17 +122,3 @@ def load_model(info: RunInfo, choice: ModelChoice) -> keras.Model:
             f"{config.image_size} px); choose a model this run saved."
         ) from None
     return model
-
-
-def class_probabilities(output: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(probabilities per class, predicted class) from a model's output batch.
-
-    A one-unit sigmoid output p becomes the two columns (1 - p, p), and class 1 is predicted
-    when p > 0.5, as Keras's binary accuracy counts it; a softmax is taken as it is.
-    """
-    import numpy as np
-
-    if output.shape[1] == 1:
-        p = output[:, 0].astype(np.float64)
-        return np.stack([1.0 - p, p], axis=1), (output[:, 0] > 0.5).astype(np.int64)
-    return output.astype(np.float64), np.argmax(output, axis=1)

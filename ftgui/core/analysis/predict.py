@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ftgui.core.analysis.models import class_probabilities
 from ftgui.core.data.dataset import IMAGE_SUFFIXES, Split
 from ftgui.core.data.scan import check_image
 from ftgui.core.errors import UserError
 from ftgui.core.files import write_atomically
+from ftgui.core.settings.task_output import ClassifierOutput
 
 if TYPE_CHECKING:
     import keras
@@ -109,14 +109,13 @@ def predict_files(
     model: keras.Model,
     files: Sequence[str],
     image_size: int,
-    binary: bool,
     batch_size: int = 32,
     progress: Callable[[int, int], None] | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> tuple[list[Prediction], list[Problem]]:
     """Predict every readable file; the others are returned as problems with their reason.
 
-    `binary`: the model ends in one sigmoid unit (classes (0, 1) get probabilities (1-p, p)).
+    Probabilities follow the model's output (`ClassifierOutput.of_units`).
     `progress(done, total)` follows each batch and `stop()` is asked before each; once it is
     true the predictions and problems found so far are returned.
     """
@@ -135,7 +134,7 @@ def predict_files(
                 return predictions, problems
             read = [int(i) for i in indices.numpy()]
             problems += _unreadable(files[i] for i in _gaps(done, read))
-            predictions += _predictions(files, read, predict(pixels).numpy(), binary)
+            predictions += _predictions(files, read, predict(pixels).numpy())
             done = read[-1] + 1
             if progress is not None:
                 progress(done, total)
@@ -172,11 +171,8 @@ def _predictor(model: keras.Model) -> Callable[[tf.Tensor], tf.Tensor]:
     return predict
 
 
-def _predictions(
-    files: Sequence[str], indices: list[int], output: np.ndarray, binary: bool
-) -> list[Prediction]:
-
-    probabilities, predicted = class_probabilities(output)
+def _predictions(files: Sequence[str], indices: list[int], output: np.ndarray) -> list[Prediction]:
+    probabilities, predicted = ClassifierOutput.of_units(output.shape[1]).probabilities(output)
     return [
         Prediction(files[i], int(k), float(row[k]), tuple(float(v) for v in row))
         for i, k, row in zip(indices, predicted, probabilities, strict=True)

@@ -14,6 +14,7 @@ from ftgui.core.data.dataset import Split
 from ftgui.core.data.pipeline import cached_dataset
 from ftgui.core.model.slices import prefix_model, tail_model
 from ftgui.core.settings.config import RunConfig
+from ftgui.core.settings.task_output import ClassifierOutput
 from ftgui.core.training.feature_cache import frozen_prefix
 from ftgui.core.training.tf_errors import tensorflow_errors
 
@@ -35,14 +36,17 @@ class Scorer:
     """
 
     def __init__(
-        self, model: keras.Model, binary: bool, image_size: int = 0, shared_level: int = 0
+        self,
+        model: keras.Model,
+        output: ClassifierOutput,
+        image_size: int = 0,
+        shared_level: int = 0,
     ) -> None:
         import keras
         import tensorflow as tf
 
-        self.binary = binary
-        losses = keras.losses
-        loss = losses.binary_crossentropy if binary else losses.sparse_categorical_crossentropy
+        self.binary = output.binary
+        loss = getattr(keras.losses, output.loss)
         self.prefix = None
         self.level = shared_level
         self.shared: dict[str, list[tuple[Any, Any]]] = {}  # split → [(features, labels)]

@@ -26,6 +26,7 @@ from ftgui.core.analysis.models import ModelChoice, RunInfo, load_model
 from ftgui.core.errors import UserError
 from ftgui.core.export import verify
 from ftgui.core.files import cannot_write, check_writable_folder, new_folders_removed_on_failure
+from ftgui.core.settings.task_output import ClassifierOutput
 
 if TYPE_CHECKING:
     import keras
@@ -119,7 +120,7 @@ def label_lines(class_names: list[str]) -> str:
 
 def output_note(class_names: list[str]) -> str:
     """How to read the artifact's output."""
-    if len(class_names) <= 2:
+    if ClassifierOutput(len(class_names)).binary:
         return (
             f"The output is one number per image: P({class_names[-1]}); "
             f"P({class_names[0]}) = 1 − it (labels.txt lists both classes)."

@@ -20,6 +20,7 @@ from ftgui.core.settings.config import PhaseConfig
 from ftgui.core.settings.fields import PHASE
 from ftgui.core.settings.layer_plan import HEAD_UNITS, frozen_layers
 from ftgui.core.settings.optimizers import BY_NAME
+from ftgui.core.settings.task_output import ClassifierOutput
 from ftgui.core.settings.weights import NOTOP_FILE, imagenet_cache_path, weights_file_problem
 from ftgui.core.settings.weights import building_message as building_message
 from ftgui.core.settings.weights import check_weights_choice as check_weights_choice
@@ -203,8 +204,10 @@ def build_model(
     x = keras.layers.Flatten(name=flatten)(x)
     x = keras.layers.Dense(HEAD_UNITS, activation="relu", name=dense)(x)
     x = keras.layers.Dropout(dropout, seed=seed, name=drop)(x)
-    units, activation = (1, "sigmoid") if num_classes <= 2 else (num_classes, "softmax")
-    out = keras.layers.Dense(units, activation=activation, name=predictions, dtype="float32")(x)
+    output = ClassifierOutput(num_classes)
+    out = keras.layers.Dense(
+        output.units, activation=output.activation, name=predictions, dtype="float32"
+    )(x)
     return keras.Model(pixels, out, name="ftgui_vgg16")
 
 
@@ -295,10 +298,9 @@ def compile_for_phase(
     Pass `optimizer` to share one optimizer between the full model and a tail model, so the
     state saved with the full model is the state training built.
     """
-    loss = "binary_crossentropy" if num_classes <= 2 else "sparse_categorical_crossentropy"
     model.compile(
         optimizer=optimizer or make_optimizer(phase),
-        loss=loss,
+        loss=ClassifierOutput(num_classes).loss,
         metrics=["accuracy"],
         steps_per_execution=1,
         jit_compile=jit_compile,

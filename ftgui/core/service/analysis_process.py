@@ -116,7 +116,6 @@ def predict(request: PredictRequest, cache: ModelCache, send: Callable[[object],
         model,
         files,
         info.config.image_size,
-        len(info.class_names) <= 2,
         progress=lambda done, total: send(Progress(done, total)),
         stop=stop.is_set,
     )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from ftgui.core.errors import UserError
 from ftgui.core.events import PhaseOutline
+from ftgui.core.settings.task_output import ClassifierOutput
 from ftgui.core.settings.vgg16 import LayerInfo, feature_shape, layer_names, vgg16_layers
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ class HeadLayer:
 def head_layers(image_size: int, num_classes: int) -> tuple[HeadLayer, ...]:
     """The book's head: Flatten → Dense(256, relu) → Dropout → Dense(1 or N)."""
     flat = math.prod(feature_shape(image_size))
-    outputs = 1 if num_classes <= 2 else num_classes
+    outputs = ClassifierOutput(num_classes).units
     return (
         HeadLayer("flatten", "Flatten", (flat,), 0),
         HeadLayer("dense", "Dense", (HEAD_UNITS,), flat * HEAD_UNITS + HEAD_UNITS),

@@ -28,6 +28,7 @@ from ftgui.core.model.build import building_message, check_weights_choice
 from ftgui.core.paths import new_run_dir
 from ftgui.core.settings.config import PhaseConfig, RunConfig
 from ftgui.core.settings.layer_plan import phase_outlines
+from ftgui.core.settings.task_output import ClassifierOutput
 from ftgui.core.training.checkpoint import CHECKPOINT_FILE
 from ftgui.core.training.epoch_records import PhaseRecorder, ProgressCallback, save_model
 from ftgui.core.training.feature_cache import CacheSettings, FeatureCache
@@ -121,7 +122,7 @@ class PhaseRunner:
         keras.backend.clear_session()  # first: it also resets the mixed-precision policy
         self.acceleration = choose_acceleration(config, device)
         order = EpochOrder(len(dataset.train), config.seed)  # one stream for every phase
-        binary = dataset.num_classes <= 2
+        binary = ClassifierOutput(dataset.num_classes).binary
         self.images = ImageData.over(dataset, report.pixels, binary, order, config.batch_size)
         self._build()
         if self.resume:
