@@ -11,6 +11,7 @@ from ftgui.cli.args import OneLineParser, add_run_arguments
 
 COMMANDS = {
     "train": "run the phases headless and write a run folder (see: train --help)",
+    "sweep": "several trials of the recipe in one process, sharing what they have in common",
     "evaluate": "accuracy, confusion matrix and per-class table of a run's model",
     "gradcam": "where a run's model looks in an image (Grad-CAM overlay as PNG)",
     "predict": "classify new images with a run's model (one line each, optional CSV)",
@@ -20,6 +21,7 @@ COMMANDS = {
 }
 SUB_COMMANDS = {  # name -> (module, function taking argv and returning the exit status)
     "train": ("ftgui.cli.train", "train_main"),
+    "sweep": ("ftgui.cli.sweep", "sweep_main"),
     "evaluate": ("ftgui.cli.evaluate", "evaluate_main"),
     "gradcam": ("ftgui.cli.gradcam", "gradcam_main"),
     "predict": ("ftgui.cli.predict", "predict_main"),

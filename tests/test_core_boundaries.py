@@ -64,6 +64,7 @@ CORE_LAYERS = (
     "training",
     "analysis",
     "run",
+    "sweep",
     "export",
     "service",
     "views",

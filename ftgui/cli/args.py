@@ -13,12 +13,11 @@ from ftgui.core.errors import UserError
 from ftgui.core.settings.config import RunConfig, apply_last_phase_setting, book_phases
 from ftgui.core.settings.fields import (
     LAST_PHASE_SETTINGS,
-    PHASE_FLAG_ENDS,
-    PHASE_SETTINGS,
     RUN_SETTINGS,
     SPEED,
     Setting,
 )
+from ftgui.core.settings.flag_values import phase_flags as _phase_flags
 
 DATA_SOURCES = ("data_dir", "sample")  # one or the other
 RESUME_MAY_CHANGE = ("cache_features", "cache_budget_mb", "xla", "distribute")
@@ -74,16 +73,6 @@ def _add_setting_flag(group: Any, setting: Setting) -> None:
             options["type"] = setting.kind
     text = setting.help_with_default() + (SAMPLE_HELP if setting.name == "sample" else "")
     group.add_argument(setting.flag, help=text, **options)
-
-
-def _phase_flags() -> list[tuple[str, str, Setting, int, str]]:
-    """(flag, dest, setting, phase index, where) for `--STEM-head` and `--STEM-finetune`."""
-    flags = []
-    for setting in PHASE_SETTINGS:
-        for end, index, where in PHASE_FLAG_ENDS if setting.flag else ():
-            flag = f"{setting.flag}-{end}"
-            flags.append((flag, flag[2:].replace("-", "_"), setting, index, where))
-    return flags
 
 
 def _add_phase_flags(parser: argparse.ArgumentParser) -> None:

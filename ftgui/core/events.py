@@ -87,6 +87,27 @@ class RunEnded:
     time_spent: list[tuple[str, float]] = field(default_factory=list)  # see time_spent.py
 
 
+@dataclass(frozen=True)
+class TrialStarted:
+    """A sweep starts (or continues) trial `trial` of `trials` up to run epoch `until`."""
+
+    trial: int  # 1-based
+    trials: int
+    values: dict[str, str]
+    run_dir: str
+    until: int  # the run epoch this segment ends at (the trial's total when it finishes)
+
+
+@dataclass(frozen=True)
+class TrialEnded:
+    """A sweep's trial reached its end: `status` is done, failed or halted (by halving)."""
+
+    trial: int
+    status: str
+    seconds: float
+    error: str | None = None
+
+
 def quarterly(report: Callable[[str], None], what: str) -> Callable[[int, int], None]:
     """A progress callback `(done, total)` that reports "what: done/total…" at each quarter."""
     reported = [0]
@@ -133,5 +154,7 @@ Event = (
     | PhaseEnded
     | RunEnded
     | DeviceMemory
+    | TrialStarted
+    | TrialEnded
 )
 Listener = Callable[[Event], None]

@@ -17,9 +17,10 @@ def runs_dir() -> Path:
     return Path(os.environ.get("FTGUI_RUNS_DIR") or Path.home() / "ftgui-runs").expanduser()
 
 
-def new_run_dir() -> Path:
-    """A fresh time-stamped folder name under the runs directory (not yet created)."""
-    stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+def new_run_dir(prefix: str = "") -> Path:
+    """A fresh time-stamped folder name under the runs directory (not yet created); a sweep
+    passes `prefix` "sweep-"."""
+    stamp = prefix + datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     candidate = runs_dir() / stamp
     n = 1
     while candidate.exists():

@@ -1,6 +1,7 @@
 """The main window: lays out the rooms and wires their signals; each room is its own module.
 
-Tabs: Train (settings, phases, layers, Start/Stop, progress, live curves), Results, Predict.
+Tabs: Train (settings, phases, layers, Start/Stop, progress, live curves), Results, Predict,
+Experiments (every run in the runs folder, their curves overlaid).
 The run controller owns the training process and sends one event stream; each view (and the
 window itself) declares a handler per event type it draws and is subscribed to exactly those.
 File actions read run folders and import datasets in the background.
@@ -21,6 +22,7 @@ from ftgui.core.settings.config import RunConfig
 from ftgui.core.settings.layer_plan import LayerPlan
 from ftgui.core.training.run_summary import RunSummary
 from ftgui.gui.analysis_client import AnalysisClient
+from ftgui.gui.experiments.view import ExperimentsView
 from ftgui.gui.export_dialog import ExportDialog
 from ftgui.gui.file_actions import FileActions, shown_copy
 from ftgui.gui.predict.view import PredictView
@@ -60,6 +62,7 @@ class MainWindow(EventView, QMainWindow):
         self.analysis = AnalysisClient(self)
         self.results = ResultsView(self.analysis)
         self.predict = PredictView(self.analysis)
+        self.experiments = ExperimentsView()
         self.exporter = ExportDialog(self.analysis, self)
         self.summary = RunSummaryDialog(self)
         self.tabs = QTabWidget()
@@ -75,6 +78,7 @@ class MainWindow(EventView, QMainWindow):
         self.tabs.addTab(self.page, "&Train")
         self.tabs.addTab(self.results, "R&esults")
         self.tabs.addTab(self.predict, "&Predict")
+        self.tabs.addTab(self.experiments, "E&xperiments")
         self.setCentralWidget(self.tabs)
         self.setStatusBar(self.status)
 
@@ -132,6 +136,14 @@ class MainWindow(EventView, QMainWindow):
         files.resume_ready.connect(self._resume)
         files.dataset_imported.connect(self._use_dataset)
         files.errored.connect(self.show_error)
+        ex = self.experiments  # its buttons do what the File menu does, then show the tab
+        ex.open_requested.connect(files.open_run)
+        ex.settings_requested.connect(files.open_config)
+        ex.resume_requested.connect(files.resume_run)
+        ex.open_requested.connect(lambda _: self.tabs.setCurrentWidget(self.results))
+        for request in (ex.settings_requested, ex.resume_requested):
+            request.connect(lambda _: self.tabs.setCurrentWidget(self.page))
+        runs.running_changed.connect(ex.set_running)
         for view in (self.results, self.predict, self.exporter):
             view.errored.connect(self.show_error)
 

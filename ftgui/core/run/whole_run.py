@@ -26,7 +26,8 @@ class WholeRun:
 
     `inputs` shares the image check, decoded pixels and frozen outputs with other runs in
     this process; without it the run keeps its own in its folder's `cache/` and frees them
-    at the end. `model` is the Keras model once built, for tests that inspect it."""
+    at the end. `pause_after` ends the run, as a stop does, after that many run epochs (a
+    sweep branches trials there). `model` is the Keras model once built, for tests."""
 
     def __init__(
         self,
@@ -35,6 +36,7 @@ class WholeRun:
         stop: threading.Event | None = None,
         resume: bool = False,
         inputs: SharedInputs | None = None,
+        pause_after: int | None = None,
     ) -> None:
         self.config, self.listener = config, listener
         self.stop = stop or threading.Event()
@@ -42,6 +44,7 @@ class WholeRun:
         self.inputs = inputs
         self.time = TimeSpent()  # where the run's wall time goes (`train --profile`)
         self.trainer = PhaseRunner(config, listener, self.stop, resume, self.time)
+        self.trainer.pause_after = pause_after
 
     @property
     def model(self) -> Any:
@@ -123,7 +126,9 @@ def run(
     stop: threading.Event | None = None,
     resume: bool = False,
     inputs: SharedInputs | None = None,
+    pause_after: int | None = None,
 ) -> RunEnded:
     """Run every phase of `config` and score the result, or continue it with `resume` (see
-    `WholeRun.run`); `inputs` shares decoded images and frozen outputs with other runs."""
-    return WholeRun(config, listener, stop, resume, inputs).run()
+    `WholeRun.run`); `inputs` shares decoded images and frozen outputs with other runs;
+    `pause_after` ends it, resumable, after that many run epochs."""
+    return WholeRun(config, listener, stop, resume, inputs, pause_after).run()

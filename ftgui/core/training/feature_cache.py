@@ -48,11 +48,12 @@ def frozen_prefixes(phases: Sequence[PhaseConfig], enabled: bool) -> list[int]:
     return [frozen_prefix(p.trainable_layers) if enabled else 0 for p in phases]
 
 
-def root_levels(prefixes: Sequence[int]) -> list[int]:
+def root_levels(prefixes: Sequence[int], lowest: int | None = None) -> list[int]:
     """Per phase, the level of the shared root cache it reads (0: the phase runs uncached).
 
     Consecutive cacheable phases share the lowest frozen prefix among them: those layers are
-    frozen throughout, so their outputs stay valid for the whole group.
+    frozen throughout, so their outputs stay valid for the whole group. `lowest` caps the
+    level (a sweep reads one root, the lowest any of its runs needs).
     """
     levels = [0] * len(prefixes)
     start = 0
@@ -65,6 +66,8 @@ def root_levels(prefixes: Sequence[int]) -> list[int]:
             end += 1
         for i in range(start, end):
             levels[i] = min(prefixes[start:end])
+            if lowest:
+                levels[i] = min(levels[i], lowest)
         start = end
     return levels
 
@@ -125,7 +128,7 @@ class FeatureCache:
         shelf: FeatureShelf | None = None,
     ) -> None:
         self.prefixes = frozen_prefixes(phases, settings.enabled)
-        self.levels = root_levels(self.prefixes)
+        self.levels = root_levels(self.prefixes, shelf.lowest_level if shelf else None)
         self.starts = group_starts(self.levels)
         self.settings = settings
         self.budget = memory_budget_bytes(settings.budget_mb) - reserved

@@ -52,11 +52,13 @@ class FeatureShelf:
     Shared by runs (`between_runs`), a set computed anew first drops the sets the current run
     has not read: the shelf holds at most what one run needs, and what the run before it
     needed while it may still be read again. For one run only, it holds the sets the current
-    phase reads."""
+    phase reads. `lowest_level`, when set, caps every run's root level (a sweep sets the
+    lowest frozen level any of its trials needs, so all of them read one root)."""
 
     def __init__(self, folder: Path, between_runs: bool = True) -> None:
         self.folder = folder
         self.between_runs = between_runs
+        self.lowest_level: int | None = None
         self._sets: dict[FeatureKey, FeatureSet] = {}
         self._used: set[FeatureKey] = set()
         self._files = 0

@@ -18,10 +18,11 @@ def fit_phase(
     callback: ProgressCallback,
     strategy: Any,
     time: TimeSpent,
+    until: int | None = None,
 ) -> None:
     """Fit `inputs.model` from the phase's first unfinished epoch (the callback restores a
-    resumed state); the training steps' own time goes to `time` (validation and records are
-    counted by the callbacks)."""
+    resumed state) up to epoch `until` (default: the phase's last); the training steps' own
+    time goes to `time` (validation and records are counted by the callbacks)."""
     model = inputs.model
     if not model.optimizer.built:  # now, so there is a state to restore and roll back to
         with strategy.scope():
@@ -35,7 +36,7 @@ def fit_phase(
                 inputs.train,
                 validation_data=inputs.validation,
                 initial_epoch=callback.recorder.epochs_done,
-                epochs=phase.epochs,
+                epochs=phase.epochs if until is None else until,
                 callbacks=callbacks,
                 verbose=0,
                 shuffle=False,

@@ -79,6 +79,7 @@ class PhaseRunner:
         self.cache: FeatureCache | None = None  # the frozen layers' outputs, while running
         self.images: ImageData | None = None
         self.folder: RunFolder | None = None
+        self.pause_after: int | None = None  # end cleanly after this many run epochs
 
     def open_folder(self) -> RunFolder:
         """The run folder (the chief's, or a lone process's; other workers write a temporary
@@ -187,6 +188,9 @@ class PhaseRunner:
         stopped."""
         listener, point, folder = self.listener, self.point, self.folder
         assert folder is not None
+        first_epoch = sum(p.epochs for p in self.config.phases[:index])  # of the run
+        if self._pauses_before(index, first_epoch):
+            return True  # a resume continues here
         listener(PhaseStarted(index, phase.name, phase.epochs, self._steps()))
         for row in point.rows_of(index):  # finished before a resume: redraw them
             listener(epoch_from_row(row, phase.epochs))
@@ -194,7 +198,6 @@ class PhaseRunner:
             listener(PhaseEnded(index, phase.epochs, False))
             return False
         recorder = self._phase_recorder(index, phase)
-        first_epoch = sum(p.epochs for p in self.config.phases[:index])  # of the run
         callback = ProgressCallback(
             recorder,
             self._steps(),
@@ -203,15 +206,25 @@ class PhaseRunner:
             lambda e: self._epoch_begins(first_epoch + e),
             self.time,
         )
-        if phase.epochs > recorder.epochs_done and not self.stop.is_set():
-            self._train_phase(index, phase, callback)
-        stopped = callback.interrupted or self.stop.is_set()
+        until = phase.epochs
+        if self.pause_after is not None:
+            until = min(until, self.pause_after - first_epoch)
+        if until > recorder.epochs_done and not self.stop.is_set():
+            self._train_phase(index, phase, callback, until)
+        stopped = callback.interrupted or self.stop.is_set() or recorder.epochs_done < phase.epochs
         listener(PhaseEnded(index, recorder.epochs_done, stopped))
         if recorder.epochs_done:
             with self.time.part("model saves (model.keras, best models)"):
                 save_model(self.model, folder.model_path)
                 recorder.finish(folder.model_path)
         return stopped
+
+    def _pauses_before(self, index: int, first_epoch: int) -> bool:
+        """True when `pause_after` ends the run before phase `index` trains (a resumed run
+        replays its finished phases first)."""
+        pause, point = self.pause_after, self.point
+        replayed = index < point.phase or bool(point.rows_of(index))
+        return pause is not None and pause <= first_epoch and not replayed
 
     def _epoch_begins(self, run_epoch: int) -> None:
         """Key the epoch's randomness by its number in the run: the data order, dropout masks
@@ -242,13 +255,16 @@ class PhaseRunner:
             recorder.resume_from(checkpoint)
         return recorder
 
-    def _train_phase(self, index: int, phase: PhaseConfig, callback: ProgressCallback) -> None:
-        """Fit one phase: on cached frozen-layer outputs when it can, else on the images."""
+    def _train_phase(
+        self, index: int, phase: PhaseConfig, callback: ProgressCallback, until: int
+    ) -> None:
+        """Fit one phase up to its epoch `until`: on cached frozen-layer outputs when it can,
+        else on the images."""
         config, images, cache = self.config, self.images, self.cache
         assert images is not None and cache is not None
         if not cache.levels[index]:
             inputs = PhaseInputs(self.model, images.train, images.validation)
-            fit_phase(inputs, phase, callback, self.acceleration.strategy, self.time)
+            fit_phase(inputs, phase, callback, self.acceleration.strategy, self.time, until)
             return
         with (
             tensorflow_errors("computing the frozen layers' outputs"),
@@ -274,7 +290,7 @@ class PhaseRunner:
         inputs = cached_inputs(
             features, tail, self.model, images, config.batch_size, validation_part, self.time
         )
-        fit_phase(inputs, phase, callback, self.acceleration.strategy, self.time)
+        fit_phase(inputs, phase, callback, self.acceleration.strategy, self.time, until)
 
     def known_validation(self) -> KnownFeatures | None:
         """The validation images' frozen-layer outputs computed while training, if any."""
