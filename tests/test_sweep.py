@@ -221,7 +221,7 @@ def test_a_stopped_sweep_resumes_to_the_numbers_of_an_uninterrupted_one(data, gr
     parser = sweep_cli.sweep_parser()
     args = parser.parse_args(argv)
     args.out_dir = None
-    record = sweep_cli._new_record(parser, args, record_folder)
+    record = sweep_cli._new_record(parser, args)
     record_folder.mkdir(parents=True)
     record.save(record_folder)
     SweepRun(record_folder, record, listener, stop).run()
@@ -237,6 +237,18 @@ def test_a_stopped_sweep_resumes_to_the_numbers_of_an_uninterrupted_one(data, gr
         _same_history(
             read_history(record_folder / mine["run"]), read_history(finished / theirs["run"])
         )
+
+
+def test_the_window_plans_a_sweep_from_the_same_arguments(data):
+    from ftgui.cli.sweep import plan_sweep
+
+    record = plan_sweep(["--data", str(data), *TINY, *EPOCHS, *GRID])
+    assert [t.values["unfreeze-from"] for t in record.trials] == ["block5_conv1", "block5_conv3"]
+    assert [t.run for t in record.trials] == ["trial-01", "trial-02"]
+    with pytest.raises(UserError, match="invalid float value: 'x'"):
+        plan_sweep(["--data", str(data), "--vary", "lr-finetune=x"])
+    with pytest.raises(UserError, match="needs at least one --vary"):
+        plan_sweep(["--data", str(data)])
 
 
 def test_resume_takes_no_other_flag_and_needs_a_sweep_folder(tmp_path, capsys):

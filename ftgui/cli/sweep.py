@@ -8,7 +8,7 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from ftgui.cli.args import OneLineParser, add_run_arguments, config_from_args
 from ftgui.cli.command import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, run_command
@@ -25,8 +25,8 @@ NOT_VARIED = {"data", "sample", "config", "out", "help"}  # what a trial cannot 
 TRUE, FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
 
-def sweep_parser() -> OneLineParser:
-    parser = OneLineParser(
+def sweep_parser(kind: type[OneLineParser] = OneLineParser) -> OneLineParser:
+    parser = kind(
         prog="ftgui sweep",
         description="Train several variants of the recipe in one process: one TensorFlow "
         "import, one image check, the frozen-layer outputs computed once, and the epochs "
@@ -121,7 +121,25 @@ def _trial_configs(
     return trials
 
 
-def _new_record(parser: OneLineParser, args: argparse.Namespace, folder: Path) -> SweepRecord:
+class _RaisingParser(OneLineParser):
+    """The sweep's parser for the window: a bad flag or value is a UserError, not an exit."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UserError(f"{message}.")
+
+
+def plan_sweep(argv: list[str]) -> SweepRecord:
+    """A new sweep's record from `sweep` arguments (train flags and --vary, --search,
+    --trials, --halving; no --out or --resume), every trial checked; UserError on bad input.
+    The window builds its sweeps with this, so they are the CLI's."""
+    parser = sweep_parser(_RaisingParser)
+    args = parser.parse_args(argv)
+    if args.out_dir or args.resume:
+        raise UserError("plan_sweep takes no --out or --resume; the caller chooses the folder.")
+    return _new_record(parser, args)
+
+
+def _new_record(parser: OneLineParser, args: argparse.Namespace) -> SweepRecord:
     if not args.vary:
         raise UserError("A sweep needs at least one --vary FLAG=V1,V2 (see sweep --help).")
     varies = [parse_vary(text) for text in args.vary]
@@ -224,7 +242,7 @@ def sweep_main(argv: list[str]) -> int:
                     f"{folder} already holds a sweep; continue it with --resume {folder} or "
                     "choose another --out."
                 )
-            record = _new_record(parser, args, folder)
+            record = _new_record(parser, args)
             check_writable_folder(str(folder), "--out")
             folder.mkdir(parents=True, exist_ok=True)
             record.save(folder)
