@@ -42,10 +42,15 @@ def test_mixed_precision_and_xla_default_to_on_only_with_a_gpu(device, expected)
 
 @pytest.mark.slow
 def test_mirrored_strategy_with_mixed_precision_on_two_logical_cpus(
-    book_dataset, tmp_path, cpu_only
+    small_book_dataset, tmp_path, cpu_only
 ):
     result = train(
-        book_dataset, tmp_path / "run", "--distribute", "mirrored", "--mixed-precision", cpus=2
+        small_book_dataset,
+        tmp_path / "run",
+        "--distribute",
+        "mirrored",
+        "--mixed-precision",
+        cpus=2,
     )
     assert result.returncode == 0, result.stderr
     assert "CPU only · 2 replicas (MirroredStrategy) · mixed precision" in result.stdout
@@ -56,8 +61,8 @@ def test_mirrored_strategy_with_mixed_precision_on_two_logical_cpus(
 
 
 @pytest.mark.slow
-def test_xla_compiles_the_training_steps(book_dataset, tmp_path):
-    result = train(book_dataset, tmp_path / "run", "--xla", "--no-cache")
+def test_xla_compiles_the_training_steps(small_book_dataset, tmp_path):
+    result = train(small_book_dataset, tmp_path / "run", "--xla", "--no-cache")
     assert result.returncode == 0, result.stderr
     if ON_GPU:  # mixed precision defaults to on with a GPU
         assert "GPU: " in result.stdout and " · mixed precision · XLA" in result.stdout
@@ -67,8 +72,10 @@ def test_xla_compiles_the_training_steps(book_dataset, tmp_path):
 
 
 @pytest.mark.slow
-def test_xla_across_logical_cpus_is_refused_in_one_line(book_dataset, tmp_path, cpu_only):
-    result = train(book_dataset, tmp_path / "run", "--xla", "--distribute", "mirrored", cpus=2)
+def test_xla_across_logical_cpus_is_refused_in_one_line(small_book_dataset, tmp_path, cpu_only):
+    result = train(
+        small_book_dataset, tmp_path / "run", "--xla", "--distribute", "mirrored", cpus=2
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "ftgui: error: XLA cannot run across several logical CPU devices (a TensorFlow "

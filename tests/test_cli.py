@@ -110,31 +110,42 @@ def test_a_bad_config_file_exits_2_with_one_line(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_a_run_folder_reproduces_through_config(book_dataset, tmp_path):
-    first = ftgui("train", "--data", str(book_dataset), *TINY_RUN, "--out", str(tmp_path / "a"))
+def test_a_run_folder_with_spaces_and_non_ascii_names_profiles_and_reproduces_through_config(
+    tmp_path,
+):
+    """The first run's dataset, class and run folders have spaces and non-ASCII letters, and
+    it prints `--profile`; its config.json then reproduces it."""
+    from tests.images import make_book_dataset
+
+    data = make_book_dataset(tmp_path / "my photos ü", ("chats noirs", "chiens é"), (8, 4, 4))
+    first_out = tmp_path / "runs ä" / "first run"
+    first = ftgui("train", "--data", str(data), *TINY_RUN, "--out", str(first_out), "--profile")
     assert first.returncode == 0, first.stderr
     assert "epoch 2/2" in first.stdout and "Test:" in first.stdout
-    again = ftgui(
-        "train", "--config", str(tmp_path / "a" / "config.json"), "--out", str(tmp_path / "b")
-    )
+    assert len(read_history(first_out)) == 3
+    assert RunConfig.load(first_out / "config.json").data_dir == str(data)
+    _check_profile(first.stdout)
+    again = ftgui("train", "--config", str(first_out / "config.json"), "--out", str(tmp_path / "b"))
     assert again.returncode == 0, again.stderr
     a, b = (
-        RunConfig.load(tmp_path / "a" / "config.json"),
+        RunConfig.load(first_out / "config.json"),
         RunConfig.load(tmp_path / "b" / "config.json"),
     )
-    assert (a.out_dir, b.out_dir) == (str(tmp_path / "a"), str(tmp_path / "b"))
+    assert (a.out_dir, b.out_dir) == (str(first_out), str(tmp_path / "b"))
     a.out_dir = b.out_dir = None
     assert a == b
-    rows_a, rows_b = read_history(tmp_path / "a"), read_history(tmp_path / "b")
+    rows_a, rows_b = read_history(first_out), read_history(tmp_path / "b")
     assert [(r["phase"], r["epoch"]) for r in rows_a] == [(r["phase"], r["epoch"]) for r in rows_b]
     for row_a, row_b in zip(rows_a, rows_b, strict=True):  # same seed, same data: same run
         assert row_b["loss"] == pytest.approx(row_a["loss"], rel=1e-3)
-    refused = ftgui("train", "--config", str(tmp_path / "a" / "config.json"))
+    refused = ftgui("train", "--config", str(first_out / "config.json"))
     assert_one_line_error(refused, "already holds a run")
 
 
 @pytest.mark.slow
-def test_ctrl_c_stops_at_the_batch_end_keeps_finished_epochs_and_exits_130(book_dataset, tmp_path):
+def test_ctrl_c_stops_at_the_batch_end_keeps_finished_epochs_and_exits_130(
+    small_book_dataset, tmp_path
+):
     out = tmp_path / "run"
     process = subprocess.Popen(
         [
@@ -142,7 +153,7 @@ def test_ctrl_c_stops_at_the_batch_end_keeps_finished_epochs_and_exits_130(book_
             str(ROOT / "main.py"),
             "train",
             "--data",
-            str(book_dataset),
+            str(small_book_dataset),
             "--weights",
             "none",
             "--image-size",
@@ -175,19 +186,6 @@ def test_ctrl_c_stops_at_the_batch_end_keeps_finished_epochs_and_exits_130(book_
     assert (out / "model.keras").exists()
 
 
-@pytest.mark.slow
-def test_paths_with_spaces_and_non_ascii_names_work(tmp_path):
-    from tests.images import make_book_dataset
-
-    data = make_book_dataset(tmp_path / "my photos ü", ("chats noirs", "chiens é"), (6, 3, 0))
-    out = tmp_path / "runs ä" / "first run"
-    result = ftgui("train", "--data", str(data), *TINY_RUN, "--out", str(out), "--profile")
-    assert result.returncode == 0, result.stderr
-    assert len(read_history(out)) == 3
-    assert RunConfig.load(out / "config.json").data_dir == str(data)
-    _check_profile(result.stdout)
-
-
 def _check_profile(stdout: str) -> None:
     """`--profile` prints every part of the run once, and the parts add up to the whole."""
     table = stdout.split("Where the time went (wall clock):\n", 1)[1].splitlines()
@@ -218,7 +216,7 @@ def test_help_usage_lists_the_sub_commands_then_the_windows_flags(capsys):
     text = capsys.readouterr().out
     assert exited.value.code == 0 and text == gui_parser().format_help()
     first, second = text.splitlines()[:2]
-    commands = "{train,evaluate,gradcam,predict,export,import-kaggle,doctor}"
+    commands = "{train,sweep,evaluate,gradcam,predict,export,import-kaggle,doctor}"
     assert first == f"usage: ftgui [-h] {commands} ..."
     assert commands[1:-1].split(",") == [*SUB_COMMANDS]
     assert second.startswith("       ftgui [-h] [--data DIR | --sample] [--config FILE]")

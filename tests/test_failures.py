@@ -26,7 +26,7 @@ def _config(data, out, **changes) -> RunConfig:
 
 
 @pytest.mark.slow
-def test_a_dataset_folder_removed_mid_run_neither_ends_nor_breaks_it(book_dataset, tmp_path):
+def test_a_dataset_folder_removed_mid_run_neither_ends_nor_breaks_it(small_book_dataset, tmp_path):
     """Training reads the images decoded in the check; only the scoring after the run lists
     the folder again, and says in one sentence that it could not."""
     from ftgui.core.events import Status
@@ -34,12 +34,12 @@ def test_a_dataset_folder_removed_mid_run_neither_ends_nor_breaks_it(book_datase
     statuses = []
 
     def remove_after_first_epoch(event):
-        if isinstance(event, EpochEnded) and book_dataset.exists():
-            shutil.rmtree(book_dataset)
+        if isinstance(event, EpochEnded) and small_book_dataset.exists():
+            shutil.rmtree(small_book_dataset)
         if isinstance(event, Status):
             statuses.append(event.text)
 
-    config = _config(book_dataset, tmp_path / "run", cache_features=False)
+    config = _config(small_book_dataset, tmp_path / "run", cache_features=False)
     ended = run(config, remove_after_first_epoch)
     assert not ended.stopped and len(read_history(tmp_path / "run")) == 4
     assert ended.test_metrics is not None  # the test split's pixels were decoded in the check
@@ -48,7 +48,9 @@ def test_a_dataset_folder_removed_mid_run_neither_ends_nor_breaks_it(book_datase
 
 
 @pytest.mark.slow
-def test_a_full_disk_is_one_sentence_and_history_so_far_stays(book_dataset, tmp_path, monkeypatch):
+def test_a_full_disk_is_one_sentence_and_history_so_far_stays(
+    small_book_dataset, tmp_path, monkeypatch
+):
     real_open = open
     rows = []
 
@@ -61,13 +63,13 @@ def test_a_full_disk_is_one_sentence_and_history_so_far_stays(book_dataset, tmp_
 
     monkeypatch.setattr(run_folder, "open", open_until_full, raising=False)
     with pytest.raises(UserError, match=f"The disk holding {tmp_path / 'run'} is full"):
-        run(_config(book_dataset, tmp_path / "run"), lambda e: None)
+        run(_config(small_book_dataset, tmp_path / "run"), lambda e: None)
     monkeypatch.undo()
     assert len(read_history(tmp_path / "run")) == 1
 
 
 @pytest.mark.slow
-def test_a_full_disk_while_checkpointing_is_one_sentence(book_dataset, tmp_path, monkeypatch):
+def test_a_full_disk_while_checkpointing_is_one_sentence(small_book_dataset, tmp_path, monkeypatch):
     from ftgui.core.training import checkpoint
 
     def no_space(*args, **kwargs):
@@ -75,7 +77,7 @@ def test_a_full_disk_while_checkpointing_is_one_sentence(book_dataset, tmp_path,
 
     monkeypatch.setattr(checkpoint.np, "savez", no_space)
     with pytest.raises(UserError, match=f"The disk holding {tmp_path / 'run'} is full"):
-        run(_config(book_dataset, tmp_path / "run"), lambda e: None)
+        run(_config(small_book_dataset, tmp_path / "run"), lambda e: None)
     monkeypatch.undo()
     assert not list((tmp_path / "run").glob(".*partial*"))  # no half-written file left behind
 
@@ -115,7 +117,7 @@ def test_a_full_disk_while_writing_a_run_file_is_one_sentence_and_keeps_the_old_
 
 @pytest.mark.slow
 def test_out_of_memory_is_one_sentence_and_the_run_can_start_again(
-    book_dataset, tmp_path, monkeypatch
+    small_book_dataset, tmp_path, monkeypatch
 ):
     import keras
     import tensorflow as tf
@@ -130,7 +132,7 @@ def test_out_of_memory_is_one_sentence_and_the_run_can_start_again(
         UserError,
         match=r"^Out of memory while training; use a smaller batch size or image size\.$",
     ):
-        run(_config(book_dataset, tmp_path / "run"), lambda e: None)
+        run(_config(small_book_dataset, tmp_path / "run"), lambda e: None)
     monkeypatch.undo()
     ended = run(load_run_config(tmp_path / "run"), lambda e: None, resume=True)
     assert not ended.stopped

@@ -15,6 +15,7 @@ from ftgui.core.training.feature_cache import (
     root_levels,
 )
 from ftgui.core.training.run_folder import read_history
+from tests.images import make_book_dataset
 
 
 def test_frozen_prefix_counts_the_frozen_layers_below_the_first_trainable_one():
@@ -64,19 +65,28 @@ def _losses(folder):
     return [(r["loss"], r["val_loss"], r["accuracy"]) for r in read_history(folder)]
 
 
-@pytest.fixture
-def uncached_losses(book_dataset, tmp_path):
-    run(_config(book_dataset, tmp_path / "uncached", cache_features=False), lambda e: None)
-    return _losses(tmp_path / "uncached")
+@pytest.fixture(scope="module")
+def module_dataset(tmp_path_factory):
+    """8 / 4 / 4 images, read (never changed) by the runs compared with `uncached_losses`."""
+    root = tmp_path_factory.mktemp("feature_cache")
+    return make_book_dataset(root / "data", classes=("cats", "dogs"), per_split=(8, 4, 4))
+
+
+@pytest.fixture(scope="module")
+def uncached_losses(module_dataset, tmp_path_factory):
+    """The losses of one uncached run, trained once for every test that compares with it."""
+    out = tmp_path_factory.mktemp("uncached") / "run"
+    run(_config(module_dataset, out, cache_features=False), lambda e: None)
+    return _losses(out)
 
 
 @pytest.mark.slow
 def test_cached_phases_give_the_same_losses_as_uncached_ones(
-    book_dataset, tmp_path, uncached_losses
+    module_dataset, tmp_path, uncached_losses
 ):
     statuses = []
     run(
-        _config(book_dataset, tmp_path / "cached"),
+        _config(module_dataset, tmp_path / "cached"),
         lambda e: statuses.append(e.text) if isinstance(e, Status) else None,
     )
     cached = _losses(tmp_path / "cached")
@@ -84,19 +94,19 @@ def test_cached_phases_give_the_same_losses_as_uncached_ones(
     for mine, theirs in zip(cached, uncached_losses, strict=True):
         assert mine == pytest.approx(theirs, rel=1e-5)
     described = [s for s in statuses if "computed once" in s]
-    assert described[0].startswith("block4_pool outputs of 24 + 12 images computed once")
+    assert described[0].startswith("block4_pool outputs of 16 + 8 images computed once")
     assert described[0].endswith("in RAM")
     assert any(s.startswith("block5_pool outputs") for s in described)  # derived for phase 1
 
 
 @pytest.mark.slow
 def test_a_cache_over_budget_goes_to_disk_and_is_removed_afterwards(
-    book_dataset, tmp_path, uncached_losses
+    module_dataset, tmp_path, uncached_losses
 ):
     statuses = []
     out = tmp_path / "disk"
     run(
-        _config(book_dataset, out, cache_budget_mb=0),
+        _config(module_dataset, out, cache_budget_mb=0),
         lambda e: statuses.append(e.text) if isinstance(e, Status) else None,
     )
     assert any(f"on disk in {out / 'cache'}" in s for s in statuses)
@@ -106,7 +116,9 @@ def test_a_cache_over_budget_goes_to_disk_and_is_removed_afterwards(
 
 
 @pytest.mark.slow
-def test_augmenting_every_epoch_decodes_once_and_caches_the_validation(book_dataset, tmp_path):
+def test_augmenting_every_epoch_decodes_once_and_caches_the_validation(
+    small_book_dataset, tmp_path
+):
     """Validation images are never augmented: their frozen outputs are computed once; the
     training images are decoded once and augmented every epoch; the run's numbers equal a run
     that reads and recomputes everything every epoch."""
@@ -114,7 +126,7 @@ def test_augmenting_every_epoch_decodes_once_and_caches_the_validation(book_data
 
     from ftgui.core.events import EpochEnded
 
-    data = shutil.copytree(book_dataset, tmp_path / "copy")
+    data = shutil.copytree(small_book_dataset, tmp_path / "copy")
     statuses = []
 
     def listener(event):
@@ -127,11 +139,11 @@ def test_augmenting_every_epoch_decodes_once_and_caches_the_validation(book_data
     run(cached, listener)
     described = [s for s in statuses if "computed once" in s]
     assert described[0].startswith(
-        "block4_pool outputs of the 12 validation images (never augmented) computed once: "
+        "block4_pool outputs of the 8 validation images (never augmented) computed once: "
     )
-    assert described[0].endswith("; the 24 training images augmented every epoch")
-    assert "48 images decoded once at 32×32: 144.0 KB in RAM" in statuses  # in the image check
-    plain = _config(book_dataset, tmp_path / "plain", augment=True, dropout=0.5)  # no cache
+    assert described[0].endswith("; the 16 training images augmented every epoch")
+    assert "32 images decoded once at 32×32: 96.0 KB in RAM" in statuses  # in the image check
+    plain = _config(small_book_dataset, tmp_path / "plain", augment=True, dropout=0.5)  # no cache
     plain.cache_features = False
     run(plain, lambda e: None)
     mine, theirs = read_history(tmp_path / "aug"), read_history(tmp_path / "plain")
@@ -160,7 +172,7 @@ def test_each_run_epoch_reads_its_own_augmented_copy():
 
 
 @pytest.mark.slow
-def test_augmented_copies_differ_and_validation_is_never_augmented(book_dataset, tmp_path):
+def test_augmented_copies_differ_and_validation_is_never_augmented(small_book_dataset, tmp_path):
     import numpy as np
 
     from ftgui.core.data.dataset import find_dataset
@@ -169,7 +181,7 @@ def test_augmented_copies_differ_and_validation_is_never_augmented(book_dataset,
     from ftgui.core.training.feature_cache import CacheSettings, FeatureCache
     from ftgui.core.training.feature_sets import FeatureSources
 
-    dataset = find_dataset(book_dataset)
+    dataset = find_dataset(small_book_dataset)
     model = build_model(2, 32, "none", augment=True, seed=3)
     train = make_dataset(dataset.train, 32, 64, True)
     validation = make_dataset(dataset.validation, 32, 64, True)
@@ -183,7 +195,7 @@ def test_augmented_copies_differ_and_validation_is_never_augmented(book_dataset,
         return cache.features_for(0, model, images, lambda text: None, lambda: False)
 
     plain, three, again = features(0), features(3), features(3)
-    assert plain.train.shape[:2] == (1, 24) and three.train.shape[:2] == (3, 24)
+    assert plain.train.shape[:2] == (1, 16) and three.train.shape[:2] == (3, 16)
     assert three.level == 18 and three.copies == 3  # phase 1 derives block5_pool per copy
     np.testing.assert_array_equal(three.validation, plain.validation)
     np.testing.assert_array_equal(three.train, again.train)  # keyed by seed and copy
@@ -194,21 +206,23 @@ def test_augmented_copies_differ_and_validation_is_never_augmented(book_dataset,
 
 
 @pytest.mark.slow
-def test_a_run_with_augmented_copies_caches_them_and_says_their_size(book_dataset, tmp_path):
+def test_a_run_with_augmented_copies_caches_them_and_says_their_size(small_book_dataset, tmp_path):
     statuses = []
-    config = _config(book_dataset, tmp_path / "copies", augment=True, augment_copies=2)
+    config = _config(small_book_dataset, tmp_path / "copies", augment=True, augment_copies=2)
     run(config, lambda e: statuses.append(e.text) if isinstance(e, Status) else None)
     described = [s for s in statuses if "computed once" in s]
     assert described[0].startswith(
-        "block4_pool outputs of 2 augmented copies of 24 + 12 images computed once: "
+        "block4_pool outputs of 2 augmented copies of 16 + 8 images computed once: "
     )
     assert len(read_history(tmp_path / "copies")) == 4
 
 
 @pytest.mark.slow
-def test_copies_without_the_cache_augment_every_epoch_and_say_so(book_dataset, tmp_path):
+def test_copies_without_the_cache_augment_every_epoch_and_say_so(small_book_dataset, tmp_path):
     statuses = []
-    config = _config(book_dataset, tmp_path / "nocache", augment_copies=2, cache_features=False)
+    config = _config(
+        small_book_dataset, tmp_path / "nocache", augment_copies=2, cache_features=False
+    )
     config.phases[0].epochs = config.phases[1].epochs = 1
     run(config, lambda e: statuses.append(e.text) if isinstance(e, Status) else None)
     assert any("need the frozen-layer cache" in s for s in statuses)

@@ -159,15 +159,26 @@ def test_bad_values_show_their_reason_and_disable_start(window, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_whole_run_draws_both_phases_and_writes_the_cli_run_folder(
-    window, qtbot, book_dataset, tmp_path
+def test_a_whole_run_in_the_preloaded_process_draws_both_phases_lists_skipped_files_and_writes_the_cli_run_folder(  # noqa: E501
+    window, qtbot, small_book_dataset, tmp_path
 ):
+    """One run in the window checks the preloaded process (it reports the device, runs, and
+    is replaced), the dialog of skipped files, the curves and the run folder."""
+    window.start_preloading()
+    ready = []
+    window.runs.subscribe(ready.append, Ready)
+    qtbot.waitUntil(lambda: bool(ready), timeout=RUN_TIMEOUT_MS)
+    assert window.status.device_label.text() == ready[0].device
+    warm = window.runs.standby
+    broken = small_book_dataset / "train" / "cats" / "broken.jpg"
+    broken.write_bytes(b"")
     out = tmp_path / "gui-run"
-    tiny_run(window, book_dataset, out)
+    tiny_run(window, small_book_dataset, out)
     started = []
     window.runs.subscribe(started.append, RunStarted)
     assert window.start_button.isEnabled(), window.problems()
     window.start_button.click()
+    assert window.runs.worker is warm[1] and window.runs.standby is None
     assert window.is_running() and not window.settings_panel.data_edit.isEnabled()
     assert (
         not window.layers_box.model.flags(window.layers_box.model.index(0, TRAIN))
@@ -175,6 +186,10 @@ def test_a_whole_run_draws_both_phases_and_writes_the_cli_run_folder(
     )
     qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
     assert window.last_error is None
+    box = window.dataset_report.box
+    assert box.text().startswith("1 files cannot be used and were skipped")
+    assert box.detailedText() == f"{broken}: empty file"
+    box.accept()
     for metric in ("loss", "accuracy"):
         points = window.curves.curve_points(metric)
         assert len(points) == 2 and all(n > 0 for n in points), (metric, points)
@@ -206,6 +221,11 @@ def test_a_whole_run_draws_both_phases_and_writes_the_cli_run_folder(
     assert not window.start_button.isEnabled()
     assert len(window.curves.timeline.phases) == 2  # the curves are still there
     assert window.status.device_label.text() == started[0].device  # "CPU only" or the GPU
+    standby = window.runs.standby
+    assert standby is not None and standby[1] is not warm[1]  # ready for the next
+    window.close()
+    assert not window.isVisible() and window.runs.standby is None
+    assert window.last_error is None
 
 
 @pytest.mark.slow
@@ -213,7 +233,7 @@ def test_stop_keeps_finished_epochs_and_file_resume_continues_the_run(
     window, qtbot, book_dataset, tmp_path
 ):
     run_dir = tmp_path / "run"
-    tiny_run(window, book_dataset, run_dir, head=20, finetune=1)
+    tiny_run(window, book_dataset, run_dir, head=6, finetune=1)
     window.activateWindow()
     qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)  # Start
     assert window.is_running()
@@ -221,7 +241,7 @@ def test_stop_keeps_finished_epochs_and_file_resume_continues_the_run(
     qtbot.keyClick(window, Qt.Key.Key_Escape)  # Stop
     assert "Stopping at the end of this batch" in window.progress.format()
     qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
-    assert 1 <= len(read_history(run_dir)) < 20
+    assert 1 <= len(read_history(run_dir)) < 6
     assert "Stopped: every finished epoch is kept (File → Resume run…" in window.progress.format()
     window.curves.clear()
 
@@ -229,8 +249,8 @@ def test_stop_keeps_finished_epochs_and_file_resume_continues_the_run(
     qtbot.waitUntil(window.is_running, timeout=10_000)  # a new training process takes over
     qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
     rows = read_history(run_dir)
-    assert [(r["phase"], r["epoch"]) for r in rows] == [(1, e) for e in range(1, 21)] + [(2, 1)]
-    assert [len(p.epoch_x) for p in window.curves.timeline.phases] == [20, 1]  # redrawn
+    assert [(r["phase"], r["epoch"]) for r in rows] == [(1, e) for e in range(1, 7)] + [(2, 1)]
+    assert [len(p.epoch_x) for p in window.curves.timeline.phases] == [6, 1]  # redrawn
     assert window.progress.format().startswith("Finished")
     assert window.settings_panel.out_edit.text() == ""  # Start now makes a new run
 
@@ -245,9 +265,9 @@ def test_stop_keeps_finished_epochs_and_file_resume_continues_the_run(
 
 @pytest.mark.slow
 def test_closing_mid_run_stops_at_the_batch_end_and_exits_cleanly(
-    window, qtbot, qtlog, book_dataset, tmp_path
+    window, qtbot, qtlog, small_book_dataset, tmp_path
 ):
-    tiny_run(window, book_dataset, tmp_path / "run", head=30, finetune=1)
+    tiny_run(window, small_book_dataset, tmp_path / "run", head=30, finetune=1)
     window.confirm_stop_and_quit = lambda: True
     window.start_training()
     wait_for_first(window, qtbot, "epoch_x")
@@ -263,11 +283,11 @@ def test_closing_mid_run_stops_at_the_batch_end_and_exits_cleanly(
 
 @pytest.mark.slow
 def test_an_error_in_the_worker_shows_a_dialog_and_the_window_stays_usable(
-    window, qtbot, book_dataset, tmp_path
+    window, qtbot, small_book_dataset, tmp_path
 ):
     junk = tmp_path / "junk.h5"
     h5py.File(junk, "w").close()  # HDF5, so the window lets it through; holds no VGG16
-    tiny_run(window, book_dataset, tmp_path / "run")
+    tiny_run(window, small_book_dataset, tmp_path / "run")
     combo = window.settings_panel.weights_combo
     combo.setCurrentIndex(combo.findData("file"))
     window.settings_panel.weights_edit.setText(str(junk))
@@ -302,28 +322,17 @@ def test_an_unexpected_error_in_the_training_process_shows_its_traceback(window,
 
 
 @pytest.mark.slow
-def test_run_folder_opens_into_the_plots_and_plots_export_as_png(
-    window, qtbot, book_dataset, tmp_path
-):
-    from ftgui.core.run.whole_run import run
-
-    config = RunConfig(
-        data_dir=str(book_dataset),
-        weights="none",
-        image_size=32,
-        batch_size=8,
-        out_dir=str(tmp_path / "run"),
-    )
-    config.phases[0].epochs, config.phases[1].epochs = 2, 1
-    run(config, lambda e: None)
-    window.files.open_run(str(tmp_path / "run"))  # read off the GUI thread
+def test_run_folder_opens_into_the_plots_and_plots_export_as_png(window, qtbot, cats_run, tmp_path):
+    """The shared finished run (conftest `cats_run`: 1 + 1 epochs, its data beside it)."""
+    window.files.open_run(str(cats_run))  # read off the GUI thread
     qtbot.waitUntil(lambda: len(window.curves.timeline.phases) == 2, timeout=10_000)
-    assert [len(p.epoch_x) for p in window.curves.timeline.phases] == [2, 1]
-    assert [p.epochs for p in window.curves.timeline.phases] == [2, 1]
-    assert window.settings_panel.data_edit.text() == str(book_dataset)
+    assert [len(p.epoch_x) for p in window.curves.timeline.phases] == [1, 1]
+    config = RunConfig.load(cats_run / "config.json")
+    assert [p.epochs for p in window.curves.timeline.phases] == [p.epochs for p in config.phases]
+    assert window.settings_panel.data_edit.text() == str(cats_run.parent / "data")
     assert window.files.export_plots(str(tmp_path / "curves.png"))
     assert (tmp_path / "curves.png").stat().st_size > 5000
-    assert str(tmp_path / "run") in window.files.recent()
+    assert str(cats_run) in window.files.recent()
 
 
 def test_configuration_saves_and_opens_with_every_setting(window, tmp_path):
@@ -374,32 +383,10 @@ def test_the_window_opens_without_tensorflow_and_with_the_flags_given(tmp_path, 
 
 
 @pytest.mark.slow
-def test_a_preloaded_process_reports_the_device_runs_and_is_replaced(
-    window, qtbot, book_dataset, tmp_path
-):
-    window.start_preloading()
-    ready = []
-    window.runs.subscribe(ready.append, Ready)
-    qtbot.waitUntil(lambda: bool(ready), timeout=RUN_TIMEOUT_MS)
-    assert window.status.device_label.text() == ready[0].device
-    warm = window.runs.standby
-    tiny_run(window, book_dataset, tmp_path / "run", head=1, finetune=1)
-    window.start_training()
-    assert window.runs.worker is warm[1] and window.runs.standby is None
-    qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
-    assert len(read_history(tmp_path / "run")) == 2
-    standby = window.runs.standby
-    assert standby is not None and standby[1] is not warm[1]  # ready for the next
-    window.close()
-    assert not window.isVisible() and window.runs.standby is None
-    assert window.last_error is None
-
-
-@pytest.mark.slow
 def test_a_training_process_that_dies_gets_a_dialog_and_the_window_recovers(
-    window, qtbot, book_dataset, tmp_path
+    window, qtbot, small_book_dataset, tmp_path
 ):
-    tiny_run(window, book_dataset, tmp_path / "run", head=30, finetune=1)
+    tiny_run(window, small_book_dataset, tmp_path / "run", head=30, finetune=1)
     window.start_training()
     wait_for_first(window, qtbot, "batch_x")
     window.runs.worker.process.process.kill()
@@ -429,20 +416,6 @@ def test_file_import_fills_in_the_imported_dataset(window, qtbot, tmp_path):
     )
     wait_for_dataset_check(window)
     assert "2000 train, 1000 validation, 1000 test" in window.settings_panel.data_reason.text()
-
-
-@pytest.mark.slow
-def test_skipped_files_are_listed_in_a_dialog_when_a_run_starts(
-    window, qtbot, book_dataset, tmp_path
-):
-    (book_dataset / "train" / "cats" / "broken.jpg").write_bytes(b"")
-    tiny_run(window, book_dataset, tmp_path / "run", head=1, finetune=1)
-    window.start_training()
-    qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
-    box = window.dataset_report.box
-    assert box.text().startswith("1 files cannot be used and were skipped")
-    assert box.detailedText() == f"{book_dataset / 'train' / 'cats' / 'broken.jpg'}: empty file"
-    box.accept()
 
 
 def test_nothing_in_the_phase_editor_changes_while_a_run_uses_it(window):

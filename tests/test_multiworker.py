@@ -33,13 +33,18 @@ def free_ports(count: int) -> list[int]:
             s.close()
 
 
-def start_workers(data: Path, tmp: Path, *flags: str) -> list[subprocess.Popen]:
-    """One `train` process per worker, each with its own --out and log files."""
+def start_workers(
+    data: Path, tmp: Path, *flags: str, peer_timeout: int | None = None
+) -> list[subprocess.Popen]:
+    """One `train` process per worker, each with its own --out and log files; `peer_timeout`:
+    seconds a worker waits for a silent peer (FTGUI_WORKER_PEER_TIMEOUT_S; default 10)."""
     hosts = [f"127.0.0.1:{port}" for port in free_ports(2)]
     workers = []
     for index in range(2):
         config = {"cluster": {"worker": hosts}, "task": {"type": "worker", "index": index}}
         env = {**os.environ, "TF_CONFIG": json.dumps(config), "FTGUI_CPU_DEVICES": "1"}
+        if peer_timeout is not None:
+            env["FTGUI_WORKER_PEER_TIMEOUT_S"] = str(peer_timeout)
         args = ["train", "--data", str(data), *RUN, *flags, "--out", str(tmp / f"out{index}")]
         workers.append(
             subprocess.Popen(
@@ -73,9 +78,25 @@ def test_worker_role_from_tf_config():
     assert worker_role('{"cluster": {}}') is None
 
 
+def test_the_peer_timeout_can_be_set_by_the_environment():
+    code = "from ftgui.core.model import acceleration as a; print(a.HEALTH_CHECK_SETTINGS)"
+    for env, expected in (({"FTGUI_WORKER_PEER_TIMEOUT_S": "3"}, 3), ({}, 10)):
+        clean = {k: v for k, v in os.environ.items() if k != "FTGUI_WORKER_PEER_TIMEOUT_S"}
+        result = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+            env={**clean, **env},
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert f"'_check_health_timeout': {expected}," in result.stdout
+
+
 @pytest.mark.slow
-def test_two_workers_train_in_sync_and_only_the_chief_keeps_a_run_folder(book_dataset, tmp_path):
-    workers = start_workers(book_dataset, tmp_path, "--epochs-head", "1", "--epochs-finetune", "1")
+def test_two_workers_train_in_sync_and_only_the_chief_keeps_a_run_folder(
+    small_book_dataset, tmp_path
+):
+    workers = start_workers(
+        small_book_dataset, tmp_path, "--epochs-head", "1", "--epochs-finetune", "1"
+    )
     try:
         codes = [worker.wait(timeout=240) for worker in workers]
     finally:
@@ -94,9 +115,15 @@ def test_two_workers_train_in_sync_and_only_the_chief_keeps_a_run_folder(book_da
 
 
 @pytest.mark.slow
-def test_a_worker_that_dies_makes_the_other_exit_with_one_sentence(book_dataset, tmp_path):
+def test_a_worker_that_dies_makes_the_other_exit_with_one_sentence(small_book_dataset, tmp_path):
     workers = start_workers(
-        book_dataset, tmp_path, "--epochs-head", "200", "--epochs-finetune", "1"
+        small_book_dataset,
+        tmp_path,
+        "--epochs-head",
+        "200",
+        "--epochs-finetune",
+        "1",
+        peer_timeout=3,  # a dead peer is noticed without waiting the default 10 s
     )
     try:
         deadline = time.monotonic() + 180

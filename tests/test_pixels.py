@@ -123,7 +123,7 @@ def _config(data, out, **changes) -> RunConfig:
 
 
 @pytest.mark.slow
-def test_a_run_reads_no_image_file_after_its_check(book_dataset, tmp_path):
+def test_a_run_reads_no_image_file_after_its_check(small_book_dataset, tmp_path):
     """Every image file is emptied as soon as the check has decoded it: every phase, the test
     split and the scoring after the run read the decoded pixels, cached or not (and the two
     runs' numbers agree, as cached and uncached runs must)."""
@@ -131,7 +131,7 @@ def test_a_run_reads_no_image_file_after_its_check(book_dataset, tmp_path):
 
     ended = {}
     for cache_features in (True, False):
-        data = shutil.copytree(book_dataset, tmp_path / f"copy_{cache_features}")
+        data = shutil.copytree(small_book_dataset, tmp_path / f"copy_{cache_features}")
 
         def listener(event, data=data):
             if isinstance(event, Status) and " decoded once at 32×32" in event.text:
@@ -144,7 +144,7 @@ def test_a_run_reads_no_image_file_after_its_check(book_dataset, tmp_path):
         assert not any(path.stat().st_size for path in data.rglob("img_*"))
         assert not ended[cache_features].stopped
         scores = json.loads((out / EVALUATION_DIR / "final-test.json").read_text())
-        assert scores["skipped"] == [] and sum(scores["confusion"][0]) == 6
+        assert scores["skipped"] == [] and sum(scores["confusion"][0]) == 4
         assert not (out / "cache").exists()
     assert ended[True].test_metrics == pytest.approx(ended[False].test_metrics, rel=1e-5)
     cached, uncached = (read_history(tmp_path / f"run_{c}") for c in (True, False))
@@ -165,7 +165,7 @@ def test_a_run_that_fails_in_its_check_leaves_no_folder_behind(book_dataset, tmp
 
 
 @pytest.mark.slow
-def test_the_check_decodes_in_processes_while_tensorflow_loads(book_dataset, tmp_path):
+def test_the_check_decodes_in_processes_while_tensorflow_loads(small_book_dataset, tmp_path):
     """In a fresh process (TensorFlow not yet imported) the check forks its decoding
     processes, then starts importing TensorFlow on another thread while they decode; the
     run goes on normally, its pixels the same as decoded here."""
@@ -189,7 +189,7 @@ def keep_pixels(*args, **kwargs):
     return report
 image_check.scan_dataset = keep_pixels
 from ftgui.core.settings.config import RunConfig
-config = RunConfig(data_dir={str(book_dataset)!r}, out_dir={str(tmp_path / "run")!r},
+config = RunConfig(data_dir={str(small_book_dataset)!r}, out_dir={str(tmp_path / "run")!r},
                    weights="none", image_size=32, batch_size=8)
 config.phases[0].epochs, config.phases[1].epochs = 1, 1
 ended = whole_run.run(config, lambda e: None)
@@ -205,7 +205,7 @@ print(seen, ended.stopped, "keras" in sys.modules)
     assert result.stdout.split("]")[0] == f"[({workers}, False)", result.stdout
     assert result.stdout.split()[-2:] == ["False", "True"]
     assert "cuda" not in result.stderr.lower()  # TensorFlow's chatter stays hidden
-    dataset = find_dataset(book_dataset)
+    dataset = find_dataset(small_book_dataset)
     files = dataset.train.files + dataset.validation.files + dataset.test.files
     expected = np.stack([decode_pixels(path, 32) for path in files])
     np.testing.assert_array_equal(np.load(tmp_path / "pixels.npy"), expected)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import signal
 import subprocess
 import sys
@@ -39,8 +40,9 @@ METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> Path:
+    """8 / 4 / 4 images: whole batches of 8, so each step function traces once."""
     root = tmp_path_factory.mktemp("resume") / "data"
-    return make_book_dataset(root, classes=("cats", "dogs"), per_split=(12, 6, 6))
+    return make_book_dataset(root, classes=("cats", "dogs"), per_split=(8, 4, 4))
 
 
 def _config(data: Path, out: Path, cache: bool = True, augment: str = "") -> RunConfig:
@@ -94,6 +96,25 @@ def _stop_after(phase: int, epoch: int, stop: threading.Event):
     return listener
 
 
+@pytest.fixture(scope="module")
+def stopped_runs(dataset, tmp_path_factory):
+    """`stopped(stop_at, cache, augment, into)`: a copy at `into` of a run stopped after the
+    epoch `stop_at` = (phase, epoch); each kind of stopped run is trained once per module."""
+    made: dict[tuple, Path] = {}
+
+    def stopped(stop_at: tuple[int, int], cache: bool, augment: str, into: Path) -> Path:
+        key = (stop_at, cache, augment)
+        if key not in made:
+            out = tmp_path_factory.mktemp("stopped") / "run"
+            stop = threading.Event()
+            ended = run(_config(dataset, out, cache, augment), _stop_after(*stop_at, stop), stop)
+            assert ended.stopped
+            made[key] = out
+        return Path(shutil.copytree(made[key], into))
+
+    return stopped
+
+
 def _same_history(a: list[dict], b: list[dict]) -> None:
     assert [(r["phase"], r["epoch"]) for r in a] == [(r["phase"], r["epoch"]) for r in b]
     for x, y in zip(a, b, strict=True):
@@ -120,15 +141,12 @@ def _same_history(a: list[dict], b: list[dict]) -> None:
     ],
 )
 def test_a_stopped_run_resumes_to_the_numbers_of_an_uninterrupted_one(
-    dataset, tmp_path, request, stop_at, cache, augment
+    stopped_runs, tmp_path, request, stop_at, cache, augment
 ):
     """Dropout 0.5 (and augmentation) draw the same masks after a resume as without one."""
     fixture = {"": "finished", "online": "finished_augmented", "copies": "finished_copies"}
     finished = request.getfixturevalue(fixture[augment])
-    out = tmp_path / "run"
-    stop = threading.Event()
-    ended = run(_config(dataset, out, cache, augment), _stop_after(*stop_at, stop), stop)
-    assert ended.stopped
+    out = stopped_runs(stop_at, cache, augment, tmp_path / "run")
     kept = read_history(out)
     assert len(kept) == stop_at[0] * 2 + stop_at[1] + 1
     with open(out / "history.csv", "a", encoding="utf-8") as f:  # as if killed between the
@@ -190,10 +208,8 @@ def test_a_best_epoch_that_waited_is_written_when_the_phase_ends(tmp_path, val_l
 
 
 @pytest.mark.slow
-def test_a_checkpoint_that_does_not_fit_the_config_is_refused(dataset, tmp_path):
-    out = tmp_path / "run"
-    stop = threading.Event()
-    run(_config(dataset, out), _stop_after(1, 0, stop), stop)  # a checkpoint in phase 2
+def test_a_checkpoint_that_does_not_fit_the_config_is_refused(stopped_runs, tmp_path):
+    out = stopped_runs((1, 0), True, "", tmp_path / "run")  # a checkpoint in phase 2
     config = json.loads((out / "config.json").read_text())
     config["phases"] = config["phases"][:1]  # a valid config without that phase
     (out / "config.json").write_text(json.dumps(config))
@@ -205,10 +221,8 @@ def test_a_checkpoint_that_does_not_fit_the_config_is_refused(dataset, tmp_path)
 
 
 @pytest.mark.slow
-def test_resume_never_runs_code_from_a_model_file(dataset, tmp_path):
-    out = tmp_path / "run"
-    stop = threading.Event()
-    run(_config(dataset, out), _stop_after(1, 0, stop), stop)
+def test_resume_never_runs_code_from_a_model_file(stopped_runs, tmp_path):
+    out = stopped_runs((1, 0), True, "", tmp_path / "run")
     marker = tmp_path / "code-ran"
     touch = eval(f"lambda x: (open({str(marker)!r}, 'w').close(), x)[1]")
     inputs = keras.Input((32, 32, 3))
@@ -231,7 +245,7 @@ def test_resume_never_runs_code_from_a_model_file(dataset, tmp_path):
 def test_kill_9_mid_run_loses_at_most_the_epoch_in_progress(dataset, tmp_path):
     out = tmp_path / "killed run é"  # a space and a non-ASCII letter, as people name folders
     command = [sys.executable, str(ROOT / "main.py"), "train", "--data", str(dataset), *TINY_RUN]
-    command += ["--epochs-head", "3", "--epochs-finetune", "8", "--out", str(out)]
+    command += ["--epochs-head", "3", "--epochs-finetune", "5", "--out", str(out)]
     child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     history = out / "history.csv"
     deadline = time.monotonic() + 300
@@ -250,10 +264,10 @@ def test_kill_9_mid_run_loses_at_most_the_epoch_in_progress(dataset, tmp_path):
     resumed = ftgui("train", "--resume", str(out))
     assert resumed.returncode == 0, resumed.stderr
     assert (
-        f"Continuing phase 2/2 'Fine-tune' after epoch {checkpoint.epochs_done}/8" in resumed.stdout
+        f"Continuing phase 2/2 'Fine-tune' after epoch {checkpoint.epochs_done}/5" in resumed.stdout
     )
     after = read_history(out)
-    expected = [(1, e) for e in range(1, 4)] + [(2, e) for e in range(1, 9)]
+    expected = [(1, e) for e in range(1, 4)] + [(2, e) for e in range(1, 6)]
     assert [(r["phase"], r["epoch"]) for r in after] == expected
     kept = 3 + checkpoint.epochs_done
     assert after[:kept] == before[:kept]  # finished epochs are never rewritten

@@ -89,7 +89,7 @@ def test_an_image_check_is_reused_until_a_file_the_image_size_or_the_split_chang
 
 @pytest.mark.slow
 def test_frozen_outputs_are_reused_only_for_the_same_images_weights_and_copies(
-    book_dataset, tmp_path, counted
+    small_book_dataset, tmp_path, counted
 ):
     from ftgui.core.data.pipeline import make_dataset
     from ftgui.core.model.build import build_model
@@ -97,7 +97,7 @@ def test_frozen_outputs_are_reused_only_for_the_same_images_weights_and_copies(
     from ftgui.core.training.feature_sets import FeatureSources
     from ftgui.core.training.feature_shelf import FeatureShelf
 
-    dataset = find_dataset(book_dataset)
+    dataset = find_dataset(small_book_dataset)
     train = make_dataset(dataset.train, 32, 64, True)
     validation = make_dataset(dataset.validation, 32, 64, True)
     sources = FeatureSources(
@@ -131,7 +131,7 @@ def test_frozen_outputs_are_reused_only_for_the_same_images_weights_and_copies(
 
 @pytest.mark.slow
 def test_a_second_run_reuses_the_first_ones_inputs_and_trains_as_a_fresh_process_does(
-    book_dataset, tmp_path, counted
+    small_book_dataset, tmp_path, counted
 ):
     inputs = SharedInputs(tmp_path / "shared")
     statuses: list[str] = []
@@ -141,14 +141,14 @@ def test_a_second_run_reuses_the_first_ones_inputs_and_trains_as_a_fresh_process
             statuses.append(event.text)
 
     try:
-        first = whole_run.run(_config(book_dataset, tmp_path / "first"), listener)
+        first = whole_run.run(_config(small_book_dataset, tmp_path / "first"), listener)
         alone = dict(counted)  # without shared inputs a run decodes and computes its own
         assert alone["decodes"] == 1 and alone["extractions"] > 0
-        whole_run.run(_config(book_dataset, tmp_path / "a"), listener, inputs=inputs)
+        whole_run.run(_config(small_book_dataset, tmp_path / "a"), listener, inputs=inputs)
         computed = dict(counted)
         assert computed == {key: 2 * value for key, value in alone.items()}
         statuses.clear()
-        ended = whole_run.run(_config(book_dataset, tmp_path / "b"), listener, inputs=inputs)
+        ended = whole_run.run(_config(small_book_dataset, tmp_path / "b"), listener, inputs=inputs)
     finally:
         inputs.close()
     assert counted == computed  # nothing decoded or computed again

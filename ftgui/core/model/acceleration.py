@@ -1,4 +1,8 @@
-"""GPU options of a run: distribution strategy, mixed precision and XLA, chosen from settings."""
+"""GPU options of a run: distribution strategy, mixed precision and XLA, chosen from settings.
+
+FTGUI_WORKER_PEER_TIMEOUT_S (whole seconds, default 10) sets how long a multi-worker run waits
+for a silent peer before it gives up.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +16,10 @@ from typing import Any
 from ftgui.core.errors import UserError
 from ftgui.core.settings.config import RunConfig
 
-# Seconds a worker waits for the others to join, and then for a silent peer before giving up.
+# Seconds a worker waits for the others to join, and then for a silent peer before giving up
+# (FTGUI_WORKER_PEER_TIMEOUT_S, read once at import, overrides the latter).
 WORKER_START_TIMEOUT_S = 300
-WORKER_PEER_TIMEOUT_S = 10
+WORKER_PEER_TIMEOUT_S = int(os.environ.get("FTGUI_WORKER_PEER_TIMEOUT_S", "10"))
 WORKER_CHECK_INTERVAL_S = 5
 
 _multi_worker: Any = None  # the one MultiWorkerMirroredStrategy of this process, once created
