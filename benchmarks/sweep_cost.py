@@ -65,6 +65,7 @@ def main() -> None:
     parser.add_argument("--images", default="100,40,30", help="per class: train,val,test")
     parser.add_argument("--variants", default="plain,sweep4,sweep9-halving")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--keep", type=Path, help="write the runs and sweeps here and keep them")
     args = parser.parse_args()
     epochs = [int(n) for n in args.epochs.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,7 +76,7 @@ def main() -> None:
         walls: dict[str, list[float]] = {}
         for repeat in range(args.repeat):
             for name in args.variants.split(","):
-                out = Path(tmp) / f"{name}-{repeat}"
+                out = (args.keep or Path(tmp)) / f"{name}-{repeat}"
                 if name == "plain":
                     wall = timed(command("plain", data, out, args.size, epochs))
                 else:

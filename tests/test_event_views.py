@@ -16,6 +16,8 @@ from ftgui.core.events import (
     RunEnded,
     RunStarted,
     Status,
+    TrialEnded,
+    TrialStarted,
 )
 from ftgui.core.settings.config import RunConfig
 from ftgui.gui.main_window import MainWindow
@@ -158,11 +160,22 @@ def test_the_train_views_declare_the_events_they_draw():
             EpochEnded,
             PhaseEnded,
             RunEnded,
+            TrialStarted,
+            TrialEnded,
         },
-        RunStatusBar: {Ready, Status, RunStarted, PhaseStarted, RunEnded, DeviceMemory},
+        RunStatusBar: {
+            Ready,
+            Status,
+            RunStarted,
+            PhaseStarted,
+            RunEnded,
+            DeviceMemory,
+            TrialStarted,
+            TrialEnded,
+        },
         RunSummaryDialog: {RunStarted, PhaseStarted, EpochEnded, RunEnded},
         DatasetReportNotice: {RunStarted},
-        MainWindow: {RunStarted, PhaseStarted, RunEnded},
+        MainWindow: {RunStarted, PhaseStarted, RunEnded, TrialStarted},
     }
     for view, types in declared.items():
         assert set(events_of(view)) == types, view.__name__
@@ -181,7 +194,7 @@ def test_the_window_subscribes_each_view_once_to_each_event_it_declares(window):
     for view in window.event_views():
         for event_type, handler in handlers_of(view).items():
             expected.setdefault(event_type, []).append(handler)
-    assert len(window.event_views()) == 6
+    assert len(window.event_views()) == 7
     for event_type in ALL_EVENTS:
         assert window.runs.listeners(event_type) == expected.get(event_type, []), event_type
     window.runs.event_received.emit(Ready("GPU:0 (test)"))

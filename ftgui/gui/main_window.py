@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QTabWidget
 
 from ftgui.core.data.sample import apply_sample_defaults
 from ftgui.core.errors import UserError
-from ftgui.core.events import PhaseStarted, RunEnded, RunStarted
+from ftgui.core.events import PhaseStarted, RunEnded, RunStarted, TrialStarted
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.settings.layer_plan import LayerPlan
 from ftgui.core.training.run_summary import RunSummary
@@ -120,8 +120,8 @@ class MainWindow(EventView, QMainWindow):
         self.stop_button.clicked.connect(runs.stop)
         self.page.smooth_box.toggled.connect(self.curves.set_smoothing)
 
-        for view in self.event_views():
-            runs.subscribe_view(view)
+        for view in self.event_views():  # a sweep's trials show no summary or report each
+            runs.subscribe_view(view, sweeps=view not in (self.summary, self.dataset_report))
         runs.stopping.connect(self.progress.show_stopping)
         runs.stopping.connect(lambda: self.stop_button.setEnabled(False))
         runs.running_changed.connect(self._set_running)
@@ -140,6 +140,8 @@ class MainWindow(EventView, QMainWindow):
         ex.open_requested.connect(files.open_run)
         ex.settings_requested.connect(files.open_config)
         ex.resume_requested.connect(files.resume_run)
+        ex.config_source = self.current_config
+        ex.sweep_requested.connect(self.start_sweep)
         ex.open_requested.connect(lambda _: self.tabs.setCurrentWidget(self.results))
         for request in (ex.settings_requested, ex.resume_requested):
             request.connect(lambda _: self.tabs.setCurrentWidget(self.page))
@@ -149,7 +151,8 @@ class MainWindow(EventView, QMainWindow):
 
     def event_views(self) -> tuple[EventView, ...]:
         """What the run's events are handed to, in this order: the views, then the window."""
-        return (self.curves, self.progress, self.status, self.summary, self.dataset_report, self)
+        report, live = self.dataset_report, self.experiments.live
+        return (self.curves, self.progress, self.status, self.summary, report, live, self)
 
     # -- configuration <-> widgets --------------------------------------------------------
     def load_config(self, config: RunConfig) -> None:
@@ -223,6 +226,13 @@ class MainWindow(EventView, QMainWindow):
             return
         self._launch(config, resume=False)
 
+    def start_sweep(self, folder: str) -> None:
+        """Run (or continue) the sweep saved in `folder`, with the Train tab's Stop and progress."""
+        if not self.runs.is_running():
+            self.curves.clear()
+            self.progress.begin()
+            self.runs.start_sweep(folder)
+
     def stop_training(self) -> None:
         self.runs.stop()
 
@@ -258,6 +268,10 @@ class MainWindow(EventView, QMainWindow):
     @handles(RunStarted)
     def _run_started(self, event: RunStarted) -> None:
         self.settings_panel.show_image_check(event.dataset_report)
+
+    @handles(TrialStarted)
+    def _trial_started(self, event: TrialStarted) -> None:
+        self.curves.clear()  # the Train tab draws the running trial (its history replayed)
 
     @handles(PhaseStarted)
     def _phase_started(self, event: PhaseStarted) -> None:

@@ -3,7 +3,8 @@
 A thread in the window's process would share the GIL with Keras's Python code: measured here,
 that stalled a 10 ms heartbeat by 80 ms at the 99th percentile and 500 ms at worst. The child
 loads TensorFlow ahead of time, reports the device, waits for one configuration, sends the
-run's plain events back through a pipe, and exits; stop requests cross as an Event.
+run's plain events back through a pipe, and exits; stop requests cross as an Event. A sweep
+is one message too (a `Job`): its trials run one after the other in the same process.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +24,16 @@ from ftgui.core.settings.config import RunConfig
 @dataclass(frozen=True)
 class Finished:
     pass
+
+
+@dataclass(frozen=True)
+class Job:
+    """Instead of one configuration, run `function(*args, listener, stop)` in the child: a
+    sweep's trials, one after the other. `function` is importable by name and Qt-free; its
+    events go back as a run's do, a UserError it raises as a run's."""
+
+    function: Callable[..., None]
+    args: tuple[Any, ...] = ()
 
 
 def serve_training(commands: Any, events: Any, stop: Any) -> None:
@@ -36,8 +48,11 @@ def serve_training(commands: Any, events: Any, stop: Any) -> None:
         from ftgui.core.model.device import setup_devices
 
         events.send(Ready(setup_devices()))
-        message = commands.recv()  # (a RunConfig as a dict, resume?), or None to quit
+        message = commands.recv()  # (a RunConfig as a dict, resume?), a Job, or None to quit
         if message is None:
+            return
+        if isinstance(message, Job):
+            message.function(*message.args, events.send, stop)
             return
         from ftgui.core.run.whole_run import run
 
@@ -53,7 +68,7 @@ def serve_training(commands: Any, events: Any, stop: Any) -> None:
 
 
 class TrainingProcess:
-    """Parent side of one child: started ahead of Start, used for one run."""
+    """Parent side of one child: started ahead of Start, used for one run or one sweep."""
 
     def __init__(self) -> None:
         self.process, self._commands, self._events, self._stop = start_child(
@@ -63,6 +78,10 @@ class TrainingProcess:
     def start_run(self, config: RunConfig, resume: bool = False) -> None:
         """Run `config`; with `resume`, continue the run in its out_dir from its checkpoint."""
         self._commands.send((config.to_dict(), resume))
+
+    def start_job(self, job: Job) -> None:
+        """Run `job` (a sweep) instead of one configuration."""
+        self._commands.send(job)
 
     def request_stop(self) -> None:
         self._stop.set()

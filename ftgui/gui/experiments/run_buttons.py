@@ -1,5 +1,6 @@
 """What can be done with the run selected in the table: Open, Use these settings, Resume, Show
-folder. The first three are signals the main window answers as its File menu does."""
+folder. The first three are signals the main window answers as its File menu does; Resume on a
+stopped sweep's line continues the sweep (`sweep_resume_requested`)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,27 @@ from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
+from ftgui.core.errors import UserError
+from ftgui.core.sweep.record import PENDING, SweepRecord
 from ftgui.core.training.run_folder import CONFIG_FILE
 from ftgui.core.views.run_table import RunRow, SweepGroup
 
 
+def sweep_left(folder: str) -> int:
+    """Trials of the sweep in `folder` still to run (0 when it cannot be read)."""
+    try:
+        return sum(t.state == PENDING for t in SweepRecord.load(Path(folder)).trials)
+    except (UserError, OSError):
+        return 0
+
+
 class RunButtons(QWidget):
-    """Buttons for one selected run (or sweep: only Show folder); `set_row` chooses it."""
+    """Buttons for one selected run (or sweep: Resume and Show folder); `set_row` chooses it."""
 
     open_requested = Signal(str)  # run folder: show it in the Results tab
     settings_requested = Signal(str)  # its config.json: load it into the Train tab
     resume_requested = Signal(str)  # run folder: continue it
+    sweep_resume_requested = Signal(str)  # sweep folder: run its trials left
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -45,12 +57,18 @@ class RunButtons(QWidget):
         self.settings_button.clicked.connect(
             lambda: self.settings_requested.emit(str(Path(self._folder()) / CONFIG_FILE))
         )
-        self.resume_button.clicked.connect(lambda: self.resume_requested.emit(self._folder()))
+        self.resume_button.clicked.connect(self._resume)
         self.folder_button.clicked.connect(self.show_folder)
         self.set_row(None)
 
     def _folder(self) -> str:
         return self.row.folder if self.row is not None else ""
+
+    def _resume(self) -> None:
+        if isinstance(self.row, SweepGroup):
+            self.sweep_resume_requested.emit(self.row.folder)
+        else:
+            self.resume_requested.emit(self._folder())
 
     def set_row(self, row: RunRow | SweepGroup | None) -> None:
         self.row = row
@@ -74,6 +92,14 @@ class RunButtons(QWidget):
             + (f"; this one is {run.status}" if run is not None else "")
         )
         self.folder_button.setEnabled(self.row is not None and Path(self._folder()).is_dir())
+        if isinstance(self.row, SweepGroup):
+            left = sweep_left(self.row.folder)
+            self.resume_button.setEnabled(bool(left) and not self.running)
+            self.resume_button.setToolTip(
+                f"Continue this sweep: {left} of its {len(self.row.trials)} trials to run"
+                if left
+                else "Every trial of this sweep has ended"
+            )
 
     def show_folder(self) -> None:
         if self.row is not None:

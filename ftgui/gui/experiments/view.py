@@ -3,11 +3,14 @@ and filtered in a tree; ticked runs overlaid below; buttons for the selected run
 
 The folder is read in the background (`shared.tasks`) when the tab is shown and on Refresh;
 ticked runs' histories too. Open, Use these settings and Resume are signals the main window
-answers as File → Open run folder, Open configuration and Resume run do.
+answers as File → Open run folder, Open configuration and Resume run do. Sweep… plans a sweep of
+the Train tab's settings (`sweep_dialog`); `sweep_requested` (also Resume on a sweep's line)
+asks the main window to run it, and `live` keeps the table and overlay in step meanwhile.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
@@ -27,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from ftgui.core.errors import UserError
 from ftgui.core.paths import runs_dir
+from ftgui.core.settings.config import RunConfig
 from ftgui.core.views.run_table import (
     RunCurves,
     RunRow,
@@ -36,9 +40,11 @@ from ftgui.core.views.run_table import (
     run_curves,
     run_label,
 )
+from ftgui.gui.experiments.live_sweep import LiveSweep
 from ftgui.gui.experiments.overlay import PALETTE, OverlayRun, RunOverlay
 from ftgui.gui.experiments.run_buttons import RunButtons
 from ftgui.gui.experiments.run_tree import ROW_ROLE, RunFilter, RunTreeModel
+from ftgui.gui.experiments.sweep_dialog import SweepDialog
 from ftgui.gui.file_actions import with_suffix
 from ftgui.gui.shared.app_settings import remember_folder, start_folder
 from ftgui.gui.shared.tasks import BackgroundTask, TaskState
@@ -68,6 +74,7 @@ class ExperimentsView(QWidget):
     open_requested = Signal(str)
     settings_requested = Signal(str)
     resume_requested = Signal(str)
+    sweep_requested = Signal(str)  # a sweep folder to run (new, or stopped)
 
     def __init__(self, parent: QWidget | None = None, root: str | None = None) -> None:
         super().__init__(parent)
@@ -75,6 +82,10 @@ class ExperimentsView(QWidget):
         self.table = RunTable()
         self.curves: dict[str, RunCurves | str] = {}  # by folder; emptied on refresh
         self.colours: dict[str, str] = {}  # ticked folder → its colour, kept while ticked
+        self.auto_tick: set[str] = set()  # resolved folders to tick once listed (a sweep's)
+        self.config_source: Callable[[], RunConfig] = RunConfig  # the Train tab's settings
+        self.sweep_dialog: SweepDialog | None = None
+        self.live = LiveSweep(self, self)
         self.model = RunTreeModel()
         self.proxy = RunFilter()
         self.proxy.setSourceModel(self.model)
@@ -89,6 +100,8 @@ class ExperimentsView(QWidget):
         self.dataset_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.dataset_box.addItem(ALL_DATASETS)
         self.refresh_button = QPushButton("Refre&sh")
+        self.sweep_button = QPushButton("S&weep…")
+        self.sweep_button.setToolTip("Try several values of the Train tab's settings in one go")
         self.summary = QLabel()
         self.export_button = QPushButton("Export o&verlay…")
         self.export_button.setToolTip("Save the overlaid curves as PNG or SVG")
@@ -108,6 +121,7 @@ class ExperimentsView(QWidget):
         top.addWidget(self.dataset_box)
         top.addWidget(self.refresh_button)
         top.addWidget(self.summary, 1)
+        top.addWidget(self.sweep_button)
         top.addWidget(self.export_button)
         upper = QWidget()
         upper_layout = QVBoxLayout(upper)
@@ -124,6 +138,8 @@ class ExperimentsView(QWidget):
 
     def _connect(self) -> None:
         self.refresh_button.clicked.connect(self.refresh)
+        self.sweep_button.clicked.connect(self.open_sweep_dialog)
+        self.buttons.sweep_resume_requested.connect(self.sweep_requested)
         self.dataset_box.currentTextChanged.connect(self._filter)
         self.export_button.clicked.connect(self.export_dialog)
         self.table_task.succeeded.connect(self.show_table)
@@ -166,6 +182,10 @@ class ExperimentsView(QWidget):
     def show_table(self, table: RunTable) -> None:
         """Show `table`, keeping the ticks, the selection and the dataset filter."""
         ticked, selected = set(self.colours), self.buttons.row
+        for row in table.rows():  # a running sweep's trial, once it is listed
+            if str(Path(row.folder).resolve()) in self.auto_tick:
+                self.auto_tick.discard(str(Path(row.folder).resolve()))
+                ticked.add(row.folder)
         self.table, self.curves = table, {}
         self._colouring = True
         self.model.show_table(table)
@@ -284,6 +304,28 @@ class ExperimentsView(QWidget):
 
     def set_running(self, running: bool) -> None:
         self.buttons.set_running(running)
+        self.sweep_button.setEnabled(not running)
+
+    # -- sweeps ---------------------------------------------------------------------------
+    def open_sweep_dialog(self) -> SweepDialog:
+        """Sweep…: the Train tab's current settings and their neighbours, ready to start."""
+        dialog = SweepDialog(self.config_source(), self)
+        dialog.started.connect(self.sweep_requested)
+        dialog.open()
+        self.sweep_dialog = dialog
+        return dialog
+
+    def tick_when_listed(self, folder: str) -> None:
+        """Tick the run in `folder` (resolved) as soon as a refresh lists it."""
+        self.auto_tick.add(folder)
+
+    def reload_curves(self, folder: str) -> None:
+        """Read a ticked run's curves again (it is training); drawn when read."""
+        stale = [
+            f for f in self.colours if f not in self.curves or str(Path(f).resolve()) == folder
+        ]
+        if stale:
+            self.curves_task.start(lambda state: _read_curves(stale, state))
 
     # -- export ---------------------------------------------------------------------------
     def export_dialog(self) -> None:

@@ -8,7 +8,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
+from ftgui.core.run.training_process import Job
 from ftgui.core.settings.config import RunConfig
+from ftgui.core.sweep.serve import run_sweep
 from ftgui.gui.shared.event_handlers import EventView, handlers_of
 from ftgui.gui.train.worker import TrainingWorker
 
@@ -18,8 +20,10 @@ class RunController(QObject):
 
     Views subscribe to the event types they declare handlers for (`subscribe_view`), other
     listeners to the types they name (`subscribe`); each event goes, in subscription order, to
-    the listeners of its exact type. `running_changed` tells the editors to lock or unlock;
-    `idle` fires when a run's process has gone.
+    the listeners of its exact type. A sweep (`start_sweep`) sends each trial's run events
+    through the same stream; views about one whole run (its summary) subscribe with
+    `sweeps=False` and hear nothing while a sweep runs. `running_changed` tells the editors to
+    lock or unlock; `idle` fires when a run's process has gone.
     """
 
     event_received = Signal(object)  # Ready, then every core event of a run, in order
@@ -35,7 +39,9 @@ class RunController(QObject):
         self.worker: TrainingWorker | None = None
         self.standby: tuple[QThread, TrainingWorker] | None = None  # waiting for the next run
         self.keep_warm = False
+        self.sweeping = False  # the running process runs a sweep
         self._listeners: dict[type, list[Callable[[Any], object]]] = {}
+        self._run_only: set[Callable[[Any], object]] = set()  # not called during a sweep
         self.event_received.connect(self._deliver)
 
     def subscribe(self, handler: Callable[[Any], object], *types: type) -> None:
@@ -43,10 +49,13 @@ class RunController(QObject):
         for event_type in types:
             self._listeners.setdefault(event_type, []).append(handler)
 
-    def subscribe_view(self, view: EventView) -> None:
-        """Deliver to `view` every event of a type it declares a handler for, and no other."""
+    def subscribe_view(self, view: EventView, sweeps: bool = True) -> None:
+        """Deliver to `view` every event of a type it declares a handler for, and no other
+        (with `sweeps=False`, not while a sweep runs)."""
         for event_type, handler in handlers_of(view).items():
             self.subscribe(handler, event_type)
+            if not sweeps:
+                self._run_only.add(handler)
 
     def listeners(self, event_type: type) -> list[Callable[[Any], object]]:
         """What an event of `event_type` is handed to, in order."""
@@ -56,6 +65,8 @@ class RunController(QObject):
         """Each listener in turn; one that raises is reported (as Qt reports a failing slot)
         and the others still get the event."""
         for handler in self._listeners.get(type(event), ()):
+            if self.sweeping and handler in self._run_only:
+                continue
             try:
                 handler(event)
             except Exception:
@@ -68,13 +79,25 @@ class RunController(QObject):
         """Run `config` (or continue it with `resume`) in the warm process or a new one."""
         if self.worker is not None:
             return
-        self.thread, self.worker = self.standby or self._spawn()
-        self.standby = None
-        self.worker.start_run(config, resume)
+        self._take_process(sweeping=False).start_run(config, resume)
         self.running_changed.emit(True)
 
+    def start_sweep(self, folder: str) -> None:
+        """Run (or continue) the sweep saved in `folder`, with the same stop and events."""
+        if self.worker is not None:
+            return
+        job = Job(run_sweep, (folder,))
+        self._take_process(sweeping=True).start_job(job)
+        self.running_changed.emit(True)
+
+    def _take_process(self, sweeping: bool) -> TrainingWorker:
+        self.thread, self.worker = self.standby or self._spawn()
+        self.standby = None
+        self.sweeping = sweeping
+        return self.worker
+
     def stop(self) -> None:
-        """The run stops at the end of the current batch; finished epochs are kept."""
+        """The run (or sweep) stops at the end of the current batch; finished epochs are kept."""
         if self.worker is not None:
             self.worker.request_stop()
             self.stopping.emit()
@@ -117,7 +140,7 @@ class RunController(QObject):
             return
         if worker is not self.worker:
             return
-        self.worker, self.thread = None, None
+        self.worker, self.thread, self.sweeping = None, None, False
         if self.keep_warm:
             self.standby = self._spawn()
         self.running_changed.emit(False)

@@ -1,7 +1,8 @@
 """The status bar: what the run is doing, its folder, and the device TensorFlow trains on.
 
 The message says what holds now: a run's latest step while it runs, how it ended (or why it
-failed) afterwards, nothing once a new run starts or a run folder is opened.
+failed) afterwards, nothing once a new run starts or a run folder is opened. During a sweep
+each message names the trial ("Trial 2 of 6: training phase 1 of 2: …").
 """
 
 from __future__ import annotations
@@ -10,7 +11,15 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from ftgui.core.child_process import Ready
-from ftgui.core.events import DeviceMemory, PhaseStarted, RunEnded, RunStarted, Status
+from ftgui.core.events import (
+    DeviceMemory,
+    PhaseStarted,
+    RunEnded,
+    RunStarted,
+    Status,
+    TrialEnded,
+    TrialStarted,
+)
 from ftgui.core.model.device import CPU_ONLY
 from ftgui.core.model.doctor import gpu_diagnosis
 from ftgui.gui.shared.elided_label import ElidedLabel
@@ -40,6 +49,7 @@ class RunStatusBar(EventView, QStatusBar):
         self.addPermanentWidget(self.device_label)
         self.running = False
         self.phases = 0  # of the run going on
+        self.trial = ""  # "Trial 2 of 6" during a sweep
         self._diagnosis = BackgroundTask(self)
         self._diagnosis.succeeded.connect(self._show_diagnosis)
 
@@ -53,6 +63,17 @@ class RunStatusBar(EventView, QStatusBar):
     def _status(self, event: Status) -> None:
         self.message.setText(event.text)
 
+    @handles(TrialStarted)
+    def _trial_started(self, event: TrialStarted) -> None:
+        self.running, self.trial = True, f"Trial {event.trial} of {event.trials}"
+        values = ", ".join(f"{flag}={value}" for flag, value in event.values.items())
+        self.message.setText(f"{self.trial}: {values}")
+
+    @handles(TrialEnded)
+    def _trial_ended(self, event: TrialEnded) -> None:
+        why = f": {window_words(event.error)}" if event.error else ""
+        self.message.setText(f"Trial {event.trial} {event.status}{why}")
+
     @handles(RunStarted)
     def _run_started(self, event: RunStarted) -> None:
         self.device_label.setText(event.device)
@@ -61,7 +82,8 @@ class RunStatusBar(EventView, QStatusBar):
 
     @handles(PhaseStarted)
     def _phase_started(self, event: PhaseStarted) -> None:  # the last phase's steps hold no more
-        self.message.setText(f"Training phase {event.phase + 1} of {self.phases}: {event.name}")
+        text = f"phase {event.phase + 1} of {self.phases}: {event.name}"
+        self.message.setText(f"{self.trial}: training {text}" if self.trial else f"Training {text}")
 
     @handles(DeviceMemory)
     def _device_memory(self, event: DeviceMemory) -> None:
@@ -74,6 +96,9 @@ class RunStatusBar(EventView, QStatusBar):
     @handles(RunEnded)
     def _run_ended(self, event: RunEnded) -> None:
         self.running = False
+        if self.trial:  # a sweep's trial paused or ended: the sweep goes on
+            self.message.setText(f"{self.trial}: saved in {event.run_dir}")
+            return
         state = "Stopped" if event.stopped else "Finished"
         self.message.setText(f"{state}. Run folder: {event.run_dir}")
 
@@ -81,7 +106,7 @@ class RunStatusBar(EventView, QStatusBar):
         """A run starts (nothing of the last one holds) or its process has gone."""
         if running or self.running:  # a run that ended without RunEnded or a failure
             self.message.setText("")
-        self.running = running
+        self.running, self.trial = running, ""
         self.memory_label.hide()  # the process that held it is not the next one
 
     def show_failed(self, reason: str, details: object = "") -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ftgui.core.child_process import Failed
-from ftgui.core.run.training_process import Finished, TrainingProcess
+from ftgui.core.run.training_process import Finished, Job, TrainingProcess
 from ftgui.core.settings.config import RunConfig
 
 POLL_SECONDS = 0.2
@@ -32,6 +32,10 @@ class TrainingWorker(QObject):
     def start_run(self, config: RunConfig, resume: bool = False) -> None:
         """Thread-safe: hand the configuration to the waiting child (`resume`: continue it)."""
         self.process.start_run(config, resume)
+
+    def start_job(self, job: Job) -> None:
+        """Thread-safe: hand `job` (a sweep) to the waiting child."""
+        self.process.start_job(job)
 
     def request_stop(self) -> None:
         """Thread-safe: the child stops at the next batch end."""
