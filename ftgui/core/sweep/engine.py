@@ -26,8 +26,9 @@ from ftgui.core.settings.vgg16 import layer_names
 from ftgui.core.sweep.branching import branch, lowest_frozen_level, prefix_key
 from ftgui.core.sweep.plan import rung_epochs, survivors
 from ftgui.core.sweep.record import DONE, FAILED, HALTED, PENDING, SweepRecord, Trial, ranked
+from ftgui.core.training.checkpoint import CHECKPOINT_FILE
 from ftgui.core.training.resume import plan_resume
-from ftgui.core.training.run_folder import RunFolder
+from ftgui.core.training.run_folder import RunFolder, read_history
 
 
 class SweepRun:
@@ -81,6 +82,9 @@ class SweepRun:
         folder = RunFolder(self.folder / trial.run)
         if not folder.path.is_dir():
             return 0
+        if _finished(folder, self._total(trial)):  # ended before the record said so
+            trial.state = DONE
+            return self._total(trial)
         try:
             return plan_resume(folder, self.configs[trial.number], arrays=False).run_epochs_done
         except UserError:
@@ -180,14 +184,15 @@ class SweepRun:
             return self._failed(trial, f"{type(exc).__name__}: {exc}", started)
         finally:
             trial.seconds += time.perf_counter() - started
+        finished = point >= total and not ended.stopped  # a stop while scoring: still done
+        if finished:
+            trial.state = DONE
+            self.listener(TrialEnded(trial.number, DONE, trial.seconds))
         if self.stop.is_set():
             self.record.save(self.folder)
             return False
         self.reached[trial.number] = point
-        if point >= total and not ended.stopped:
-            trial.state = DONE
-            self.listener(TrialEnded(trial.number, DONE, trial.seconds))
-            self.record.save(self.folder)
+        self.record.save(self.folder)
         return True
 
     def _failed(self, trial: Trial, sentence: str, started: float) -> bool:
@@ -226,3 +231,13 @@ class SweepRun:
         for trial in group:
             trial.shared.append(text)
         self._say(text)
+
+
+def _finished(folder: RunFolder, total: int) -> bool:
+    """The run in `folder` trained every planned epoch (its checkpoint is gone)."""
+    if (folder.path / CHECKPOINT_FILE).exists() or not folder.history_path.exists():
+        return False
+    try:
+        return len(read_history(folder.path)) >= total
+    except (OSError, ValueError, UserError):
+        return False

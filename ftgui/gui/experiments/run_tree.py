@@ -57,6 +57,7 @@ class RunTreeModel(QStandardItemModel):
 
     def show_table(self, table: RunTable) -> None:
         """Replace every line with `table`'s runs and sweeps (nothing ticked)."""
+        self._release_rows()
         self.clear()
         self.settings = differing_settings(table.rows())
         flags = [flag.replace("-", "-\n", 1) for flag in self.settings]  # narrow: two lines
@@ -71,6 +72,16 @@ class RunTreeModel(QStandardItemModel):
             for trial in sweep.trials:
                 line[0].appendRow(self._run_items(trial))
             self.appendRow(line)
+
+    def _release_rows(self) -> None:
+        """Take every item back before clearing, children first, so each one is freed with
+        its Python wrapper: items that `clear()` deletes behind a wrapper still referenced
+        leave PySide6 a stale wrapper that a later object at the same address is given (a
+        crash, or a QStandardItem where a widget should be)."""
+        while self.rowCount():
+            for item in self.takeRow(self.rowCount() - 1):
+                while item.rowCount():
+                    item.takeRow(item.rowCount() - 1)
 
     @property
     def first_setting_column(self) -> int:
