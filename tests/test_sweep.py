@@ -256,3 +256,47 @@ def test_resume_takes_no_other_flag_and_needs_a_sweep_folder(tmp_path, capsys):
     assert "cannot change them" in capsys.readouterr().err
     assert sweep_main(["--resume", str(tmp_path)]) == 2
     assert "is not a sweep folder" in capsys.readouterr().err
+
+
+def test_a_trial_whose_run_finished_before_the_record_said_so_is_done_on_resume(tmp_path):
+    """A stop that lands while a finished trial is scored leaves it `pending` in sweep.json:
+    a resumed sweep finds it done from its folder instead of training it again."""
+    from ftgui.core.sweep.engine import SweepRun
+    from ftgui.core.sweep.record import DONE, PENDING, Trial
+    from tests.test_run_table import short_config, write_run
+
+    config = short_config()
+    trials = [Trial(n, {"seed": str(n)}, f"trial-0{n}", config.to_dict()) for n in (1, 2)]
+    record = SweepRecord(config.to_dict(), [{"flag": "seed", "values": ["1", "2"]}], "grid",
+                         False, trials)  # fmt: skip
+    write_run(tmp_path / "trial-01", short_config())  # every epoch, no checkpoint: finished
+    write_run(tmp_path / "trial-02", short_config(), epochs=(2, 1), test=None, checkpoint=True)
+    sweep = SweepRun(tmp_path, record, lambda event: None)
+    assert [t.state for t in record.trials] == [DONE, PENDING]
+    assert sweep.reached[1] == 4
+
+
+def test_a_failing_trial_is_failed_with_its_sentence_and_the_sweep_goes_on(tmp_path, monkeypatch):
+    from ftgui.core.events import RunEnded
+    from ftgui.core.sweep import engine
+    from ftgui.core.sweep.record import Trial
+    from tests.test_run_table import short_config
+
+    def fake_run(config, listener, stop, resume=False, inputs=None, pause_after=None):
+        if config.seed == 2:
+            raise UserError("Out of memory in trial two; lower --batch-size.")
+        return RunEnded(str(config.out_dir), pause_after is not None, None, None)
+
+    monkeypatch.setattr(engine, "run", fake_run)
+    trials = []
+    for n in (1, 2, 3):
+        config = short_config(seed=n)
+        trials.append(Trial(n, {"seed": str(n)}, f"trial-0{n}", config.to_dict()))
+    record = SweepRecord(short_config().to_dict(), [{"flag": "seed", "values": ["1", "2", "3"]}],
+                         "grid", False, trials)  # fmt: skip
+    engine.SweepRun(tmp_path, record, lambda event: None).run()
+    assert [t.status for t in record.trials] == ["done", "failed", "done"]
+    assert record.trials[1].error == "Out of memory in trial two; lower --batch-size."
+    saved = SweepRecord.load(tmp_path)
+    assert saved.trials[1].error == record.trials[1].error
+    assert [r["status"] for r in _rows(tmp_path)] == ["done", "failed", "done"]
