@@ -7,20 +7,20 @@ from dataclasses import dataclass
 from functools import partial
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from ftgui.core.views.run_table import RunCurves
-from ftgui.core.views.timeline import METRICS, stagger_rows
+from ftgui.core.views.timeline import METRICS
 from ftgui.gui.experiments.legend import OverlayLegend
+from ftgui.gui.shared.phase_labels import stagger_labels
 from ftgui.gui.shared.plot_export import render_svg
 
 # Tableau's ten qualitative colours (matplotlib's tab10): distinct for ten runs on white.
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")  # fmt: skip
 STAR_SIZE = 15
-LABEL_ROW = 1.1  # a phase label that would overlap moves down by this many label heights
 
 
 @dataclass(frozen=True)
@@ -129,15 +129,7 @@ class RunOverlay(QWidget):
         labels = sorted(
             (line.label for line in self._lines[metric]), key=lambda label: label.line.value()
         )
-        spans = []
-        for label in labels:
-            left = view.mapViewToScene(QPointF(label.line.value(), 0)).x()
-            spans.append((left, left + label.boundingRect().width()))
-        for label, row in zip(labels, stagger_rows(spans), strict=True):
-            anchor = (0, -LABEL_ROW * row)
-            if label.anchors[0] != anchor:
-                label.anchors = [anchor, anchor]
-                label.updatePosition()
+        stagger_labels(view, labels)
 
     def export(self, path: str) -> bool:
         """The plots and legend as PNG, or as SVG when `path` ends in .svg."""

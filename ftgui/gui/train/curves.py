@@ -7,13 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QResizeEvent
 from PySide6.QtWidgets import QFrame, QSizePolicy, QVBoxLayout, QWidget
 
 from ftgui.core.events import BatchEnded, EpochEnded, PhaseStarted, RunStarted
-from ftgui.core.views.timeline import METRICS, PhaseSeries, Timeline, smooth_curve, stagger_rows
+from ftgui.core.views.timeline import METRICS, PhaseSeries, Timeline, smooth_curve
 from ftgui.gui.shared.event_handlers import EventView, handles
+from ftgui.gui.shared.phase_labels import stagger_labels
 
 REDRAW_HZ = 10
 PHASE_COLOURS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860")
@@ -21,7 +22,6 @@ TRAIN_COLOUR = "#1f5fa8"
 VAL_COLOUR = "#d9480f"
 RIGHT_MARGIN = 18  # room for the last x tick label and the right spine
 MARKER_ROOM = 10  # px kept around accuracy 0 and 1: half the best-model star and its outline
-LABEL_ROW = 1.1  # a staggered phase label moves down by this many label heights per row
 LEGEND = (
     ("train (per batch)", pg.mkPen(TRAIN_COLOUR, width=1), None, TRAIN_COLOUR),
     ("train (epoch)", None, "o", TRAIN_COLOUR),
@@ -245,15 +245,7 @@ class CurvesWidget(EventView, QWidget):
         """Move a phase label one row down where it would overlap the label before it."""
         view = self.plots[metric].getViewBox()
         labels = [items.boundary.label for items in self._items[metric]]
-        spans = []
-        for label in labels:
-            left = view.mapViewToScene(QPointF(label.line.value(), 0)).x()
-            spans.append((left, left + label.boundingRect().width()))
-        for label, row in zip(labels, stagger_rows(spans), strict=True):
-            anchor = (0, -LABEL_ROW * row)
-            if label.anchors[0] != anchor:
-                label.anchors = [anchor, anchor]
-                label.updatePosition()
+        stagger_labels(view, labels)
 
     def start_phase(self, name: str, epochs: int) -> PhaseSeries:
         series = self.timeline.start_phase(name, epochs)
