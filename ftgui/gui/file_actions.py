@@ -27,7 +27,7 @@ from ftgui.core.training.run_folder import (
 from ftgui.core.training.run_summary import RunSummary
 from ftgui.core.views.opened_run import read_run
 from ftgui.gui.shared.app_settings import remember_folder, start_folder, window_settings
-from ftgui.gui.shared.plot_export import render_svg
+from ftgui.gui.shared.plot_export import ask_plot_path, render_svg
 from ftgui.gui.shared.tasks import BackgroundTask, TaskState
 from ftgui.gui.train.curves import CurvesWidget
 from ftgui.gui.train.setting_widgets import window_words
@@ -281,15 +281,9 @@ class FileActions(QObject):
 
     # -- plots ----------------------------------------------------------------------------
     def export_plots_dialog(self) -> None:
-        path, chosen = QFileDialog.getSaveFileName(
-            self.window,
-            "Export plots",
-            str(Path(start_folder("plots")) / "curves.png"),
-            "PNG image (*.png);;SVG vector image (*.svg)",
-        )
+        path = ask_plot_path(self.window, "Export plots", "curves.png")
         if path:
-            remember_folder("plots", path)
-            self.export_plots(with_suffix(path, ".svg" if "svg" in chosen else ".png"))
+            self.export_plots(path)
 
     def export_plots(self, path: str) -> bool:
         """The loss and accuracy plots as PNG, or as SVG when `path` ends in .svg."""

@@ -18,7 +18,6 @@ from PySide6.QtGui import QColor, QShowEvent, QStandardItem
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -45,8 +44,7 @@ from ftgui.gui.experiments.overlay import PALETTE, OverlayRun, RunOverlay
 from ftgui.gui.experiments.run_buttons import RunButtons
 from ftgui.gui.experiments.run_tree import ROW_ROLE, RunFilter, RunTreeModel
 from ftgui.gui.experiments.sweep_dialog import SweepDialog
-from ftgui.gui.file_actions import with_suffix
-from ftgui.gui.shared.app_settings import remember_folder, start_folder
+from ftgui.gui.shared.plot_export import ask_plot_path
 from ftgui.gui.shared.tasks import BackgroundTask, TaskState
 
 ALL_DATASETS = "All datasets"
@@ -329,15 +327,9 @@ class ExperimentsView(QWidget):
 
     # -- export ---------------------------------------------------------------------------
     def export_dialog(self) -> None:
-        path, chosen = QFileDialog.getSaveFileName(
-            self,
-            "Export overlay",
-            str(Path(start_folder("plots")) / "runs.png"),
-            "PNG image (*.png);;SVG vector image (*.svg)",
-        )
+        path = ask_plot_path(self, "Export overlay", "runs.png")
         if path:
-            remember_folder("plots", path)
-            self.export(with_suffix(path, ".svg" if "svg" in chosen else ".png"))
+            self.export(path)
 
     def export(self, path: str) -> bool:
         written = self.overlay.export(path)

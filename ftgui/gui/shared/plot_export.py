@@ -12,7 +12,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPoint
 from PySide6.QtGui import QPainter, QTransform
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QGraphicsView, QWidget
+from PySide6.QtWidgets import QFileDialog, QGraphicsView, QWidget
+
+from ftgui.gui.shared.app_settings import remember_folder, start_folder
 
 SVG = "http://www.w3.org/2000/svg"
 SHAPES = {f"{{{SVG}}}{tag}" for tag in ("path", "polyline", "polygon")}
@@ -96,3 +98,18 @@ def render_svg(widget: QWidget, path: str) -> bool:
         return False
     flatten_strokes(path)
     return True
+
+
+def ask_plot_path(parent: QWidget, title: str, name: str) -> str | None:
+    """Ask where to export plots (PNG or SVG, in the folder plots last went to); the chosen
+    path with the chosen format's suffix when the name has none, or None when cancelled."""
+    path, chosen = QFileDialog.getSaveFileName(
+        parent,
+        title,
+        str(Path(start_folder("plots")) / name),
+        "PNG image (*.png);;SVG vector image (*.svg)",
+    )
+    if not path:
+        return None
+    remember_folder("plots", path)
+    return path if Path(path).suffix else path + (".svg" if "svg" in chosen else ".png")
