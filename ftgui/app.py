@@ -14,8 +14,10 @@ COMMANDS = {
     "sweep": "several trials of the recipe in one process, sharing what they have in common",
     "evaluate": "accuracy, confusion matrix and per-class table of a run's model",
     "gradcam": "where a run's model looks in an image (Grad-CAM overlay as PNG)",
+    "calibrate": "fit a temperature so a run's model's confidences mean what they say",
     "predict": "classify new images with a run's model (one line each, optional CSV)",
     "export": "SavedModel, TFLite, ONNX (each verified by running it) or the recipe as a script",
+    "report": "a run as one self-contained HTML file (curves, scores, Grad-CAM, calibration)",
     "import-kaggle": "copy Kaggle's Dogs vs Cats train.zip into the book's layout",
     "doctor": "versions, devices, why no GPU is used, caches and free disk space",
 }
@@ -24,8 +26,10 @@ SUB_COMMANDS = {  # name -> (module, function taking argv and returning the exit
     "sweep": ("ftgui.cli.sweep", "sweep_main"),
     "evaluate": ("ftgui.cli.evaluate", "evaluate_main"),
     "gradcam": ("ftgui.cli.gradcam", "gradcam_main"),
+    "calibrate": ("ftgui.cli.calibrate", "calibrate_main"),
     "predict": ("ftgui.cli.predict", "predict_main"),
     "export": ("ftgui.cli.export", "export_main"),
+    "report": ("ftgui.cli.report", "report_main"),
     "import-kaggle": ("ftgui.cli.import_kaggle", "import_main"),
     "doctor": ("ftgui.cli.doctor", "doctor_main"),
 }

@@ -36,6 +36,14 @@ def evaluate_parser() -> OneLineParser:
         help="the images to score (default: test when the dataset has a test split, "
         "else validation)",
     )
+    parser.add_argument(
+        "--tta",
+        action="store_true",
+        help="also score with test-time augmentation (the mean over the image, its four corner "
+        "crops and, when training flipped images, its mirror image): both accuracies, the "
+        "predictions it turns right→wrong and wrong→right and its cost; writes "
+        "RUN/evaluation/<model>-<split>-tta.json",
+    )
     return parser
 
 
@@ -44,13 +52,15 @@ def evaluate_main(argv: list[str]) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = evaluate_parser().parse_args(argv)
     return run_command(
-        lambda stop: _evaluate(args.run, args.model, args.split, stop),
+        lambda stop: _evaluate(args.run, args.model, args.split, stop, args.tta),
         aborted="ftgui: aborted; nothing written.",
     )
 
 
-def _evaluate(run: str, model: str, split: str | None, stop: threading.Event) -> int:
-    from ftgui.core.analysis.evaluation import evaluate
+def _evaluate(
+    run: str, model: str, split: str | None, stop: threading.Event, tta: bool = False
+) -> int:
+    from ftgui.core.analysis.evaluation import evaluate, load_run_model
     from ftgui.core.analysis.evaluation_files import evaluation_files
     from ftgui.core.analysis.evaluation_images import available_splits
     from ftgui.core.analysis.models import read_run_info, resolve_model
@@ -59,13 +69,24 @@ def _evaluate(run: str, model: str, split: str | None, stop: threading.Event) ->
     choice = resolve_model(info, model)
     split = split or available_splits(info)[0]
     print(f"Evaluating {choice.name} ({choice.path}) on the {split} split…", flush=True)
-    evaluation = evaluate(info, choice, split, stop=stop.is_set)
+    loaded = load_run_model(info, choice)
+    evaluation = evaluate(info, choice, split, stop=stop.is_set, model=loaded)
     if evaluation is None:
         sys.stderr.write("ftgui: stopped; nothing written.\n")
         return EXIT_INTERRUPTED
     print(report(evaluation))
     for path in evaluation_files(info.folder, evaluation.model, evaluation.split):
         print(f"Wrote {path}")
+    if tta:
+        from ftgui.core.analysis.tta_evaluation import compare_tta, comparison_lines, tta_file
+
+        print(f"\nScoring {split} with test-time augmentation…", flush=True)
+        comparison = compare_tta(info, choice, split, loaded, stop.is_set)
+        if comparison is None:
+            sys.stderr.write("ftgui: stopped; no TTA comparison written.\n")
+            return EXIT_INTERRUPTED
+        print("\n".join(comparison_lines(comparison)))
+        print(f"Wrote {tta_file(info.folder, choice.name, split)}")
     if evaluation.skipped:
         sys.stderr.write(skipped_text(evaluation))
     return EXIT_OK

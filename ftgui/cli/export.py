@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ftgui.cli.args import OneLineParser
 from ftgui.cli.command import EXIT_OK, add_run_and_model_arguments, run_command
+from ftgui.core.errors import UserError
 from ftgui.core.export.artifacts import (
     FORMATS,
     INSTALL_HINT,
@@ -18,6 +20,9 @@ from ftgui.core.export.artifacts import (
     ExportResult,
     default_output,
 )
+
+if TYPE_CHECKING:
+    from ftgui.core.analysis.models import ModelChoice, RunInfo
 
 
 def export_parser() -> OneLineParser:
@@ -39,6 +44,12 @@ def export_parser() -> OneLineParser:
         help="a new or empty folder (default RUN/export/<format>/); for script the .py file "
         "(default RUN/recipe.py)",
     )
+    parser.add_argument(
+        "--calibrated",
+        action="store_true",
+        help="bake the model's calibration temperature (from calibrate; fitted first when the "
+        "run has none) into the output layer, so the artifact gives calibrated probabilities",
+    )
     return parser
 
 
@@ -47,18 +58,23 @@ def export_main(argv: list[str]) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = export_parser().parse_args(argv)
     return run_command(
-        lambda stop: _export(args.run, args.format, args.model, args.out),
+        lambda stop: _export(args.run, args.format, args.model, args.out, args.calibrated),
         aborted="ftgui: aborted; nothing written.",
         stopping=None,
     )
 
 
-def _export(run: str, fmt: str, model: str, out: str | None) -> int:
+def _export(run: str, fmt: str, model: str, out: str | None, calibrated: bool = False) -> int:
     """Check the run, the model and that --out can be written; then load TensorFlow and export."""
     from ftgui.core.analysis.models import read_run_info, resolve_model
     from ftgui.core.export.artifacts import check_output, export_model, require_packages
     from ftgui.core.files import check_writable_folder
 
+    if fmt == "script" and calibrated:
+        raise UserError(
+            "--calibrated applies to the model formats (savedmodel, tflite, onnx), not to the "
+            "script, which trains its own model; leave it out."
+        )
     info = read_run_info(run)
     path = Path(out).expanduser() if out else default_output(info.folder, fmt)
     if fmt == "script":
@@ -72,10 +88,22 @@ def _export(run: str, fmt: str, model: str, out: str | None) -> int:
     require_packages(fmt)
     check_output(path)
     check_writable_folder(path, "--out")
+    temperature = _temperature(info, choice) if calibrated else 1.0
     print(f"Exporting {choice.name} ({choice.path}) as {fmt} to {path}/", flush=True)
-    result = export_model(info, choice, fmt, path, status=_say, flag="--out")
+    result = export_model(info, choice, fmt, path, _say, "--out", temperature)
     print(report(result, info.class_names))
     return EXIT_OK
+
+
+def _temperature(info: RunInfo, choice: ModelChoice) -> float:
+    """The model's calibration temperature, fitted (and stored) first when it has none."""
+    from ftgui.core.analysis.model_calibration import calibration_of
+
+    calibration = calibration_of(info, choice, _say)
+    if calibration is None:
+        raise KeyboardInterrupt
+    _say(f"Calibrated: temperature {calibration.temperature:.4f} baked into the output layer")
+    return calibration.temperature
 
 
 def _say(text: str) -> None:

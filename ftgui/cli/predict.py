@@ -21,6 +21,9 @@ from ftgui.core.errors import UserError
 from ftgui.core.files import check_writable_file
 
 if TYPE_CHECKING:
+    import keras
+
+    from ftgui.core.analysis.models import ModelChoice, RunInfo
     from ftgui.core.analysis.predict import Prediction
 
 LISTED = 3  # unreadable files named in the one-line error when none could be read
@@ -49,6 +52,18 @@ def predict_parser() -> OneLineParser:
         metavar="FILE",
         help="also write path,predicted,confidence,p:<class>… (one row per image) to FILE",
     )
+    parser.add_argument(
+        "--calibrated",
+        action="store_true",
+        help="report calibrated confidences (the model's temperature from calibrate, fitted "
+        "first when the run has none); the predicted class is the same",
+    )
+    parser.add_argument(
+        "--tta",
+        action="store_true",
+        help="test-time augmentation: the mean probability over the image, its four corner "
+        "crops (90%% of the side) and, when training flipped images, its mirror image",
+    )
     return parser
 
 
@@ -73,6 +88,7 @@ def predict_main(argv: list[str]) -> int:
 def _predict(args: argparse.Namespace, stop: threading.Event) -> int:
     from ftgui.core.analysis.models import load_model, read_run_info, resolve_model
     from ftgui.core.analysis.predict import image_files, predict_files, write_predictions_csv
+    from ftgui.core.analysis.tta import tta_views
 
     info = read_run_info(args.run)
     choice = resolve_model(info, args.model)
@@ -85,9 +101,19 @@ def _predict(args: argparse.Namespace, stop: threading.Event) -> int:
 
     setup_devices()
     model = load_model(info, choice)
+    temperature = _temperature(info, choice, model, stop) if args.calibrated else 1.0
+    views = tta_views(info.config.augmenting) if args.tta else ()
+    if views:
+        sys.stderr.write(f"Test-time augmentation: the mean over {', '.join(views)}\n")
     progress = _progress_bar if sys.stderr.isatty() else None
     predictions, unreadable = predict_files(
-        model, files, info.config.image_size, progress=progress, stop=stop.is_set
+        model,
+        files,
+        info.config.image_size,
+        progress=progress,
+        stop=stop.is_set,
+        views=views,
+        temperature=temperature,
     )
     if progress is not None:
         sys.stderr.write("\r\x1b[K")
@@ -108,6 +134,26 @@ def _predict(args: argparse.Namespace, stop: threading.Event) -> int:
         write_predictions_csv(args.csv, predictions, info.class_names)
         sys.stderr.write(f"Wrote {Path(args.csv).expanduser()}\n")
     return EXIT_OK
+
+
+def _temperature(
+    info: RunInfo, choice: ModelChoice, model: keras.Model, stop: threading.Event
+) -> float:
+    """The model's calibration temperature, fitted (and stored) first when it has none."""
+    from ftgui.core.analysis.calibration import calibration_file
+    from ftgui.core.analysis.model_calibration import calibration_of
+
+    def say(text: str) -> None:
+        sys.stderr.write(text + "\n")
+
+    calibration = calibration_of(info, choice, say, stop.is_set, model)
+    if calibration is None:
+        raise KeyboardInterrupt
+    say(
+        f"Calibrated confidences: temperature {calibration.temperature:.3f} from "
+        f"{calibration_file(info.folder, choice.name)}"
+    )
+    return calibration.temperature
 
 
 def prediction_line(prediction: Prediction, class_names: Sequence[str], top: int = 0) -> str:

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ftgui.core.analysis.calibration import calibrate_evaluations
+from ftgui.core.analysis.calibration import summary as calibration_summary
 from ftgui.core.analysis.evaluation_files import (
     EVALUATION_DIR,
     Evaluation,
@@ -111,6 +113,13 @@ def evaluate_finished_run(
         status(f"Evaluation stopped; evaluate later with: python main.py evaluate {run_dir}")
     elif evaluations:
         status(_evaluated_summary(evaluations, run_dir))
+        calibrations = calibrate_evaluations(run_dir, evaluations)
+        if calibrations:
+            count = len(calibrations)
+            status(
+                f"Calibrated {count} model{'s' * (count != 1)} "
+                f"({calibration_summary(calibrations[0])})"
+            )
     return next(
         (
             {"loss": e.loss, "accuracy": e.accuracy}
@@ -129,6 +138,11 @@ def evaluate_finished_run(
 
 def _output(info: RunInfo) -> ClassifierOutput:
     return ClassifierOutput(len(info.class_names))
+
+
+def load_run_model(info: RunInfo, choice: ModelChoice) -> keras.Model:
+    """`choice` in the run's architecture, on the devices ftgui sets up."""
+    return _load(info, choice)
 
 
 def _load(info: RunInfo, choice: ModelChoice) -> keras.Model:

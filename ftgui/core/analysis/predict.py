@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ftgui.core.analysis.calibration import calibrated
+from ftgui.core.analysis.tta import tta_predictor
 from ftgui.core.data.dataset import IMAGE_SUFFIXES, Split
 from ftgui.core.data.scan import check_image
 from ftgui.core.errors import UserError
@@ -112,10 +114,14 @@ def predict_files(
     batch_size: int = 32,
     progress: Callable[[int, int], None] | None = None,
     stop: Callable[[], bool] | None = None,
+    views: Sequence[str] = (),
+    temperature: float = 1.0,
 ) -> tuple[list[Prediction], list[Problem]]:
     """Predict every readable file; the others are returned as problems with their reason.
 
-    Probabilities follow the model's output (`ClassifierOutput.of_units`).
+    Probabilities follow the model's output (`ClassifierOutput.of_units`); with `views`
+    (`tta.tta_views`) they are the mean over those views of each image, and a `temperature`
+    other than 1 calibrates them (`calibration.calibrated`, applied to the mean).
     `progress(done, total)` follows each batch and `stop()` is asked before each; once it is
     true the predictions and problems found so far are returned.
     """
@@ -124,7 +130,7 @@ def predict_files(
     total = len(files)
     if not total:
         return [], []
-    predict = _predictor(model)
+    predict = _predictor(model) if not views else _mean_over(tta_predictor(model, views))
     predictions: list[Prediction] = []
     problems: list[Problem] = []
     done = 0
@@ -134,7 +140,7 @@ def predict_files(
                 return predictions, problems
             read = [int(i) for i in indices.numpy()]
             problems += _unreadable(files[i] for i in _gaps(done, read))
-            predictions += _predictions(files, read, predict(pixels).numpy())
+            predictions += _predictions(files, read, predict(pixels).numpy(), temperature)
             done = read[-1] + 1
             if progress is not None:
                 progress(done, total)
@@ -171,8 +177,17 @@ def _predictor(model: keras.Model) -> Callable[[tf.Tensor], tf.Tensor]:
     return predict
 
 
-def _predictions(files: Sequence[str], indices: list[int], output: np.ndarray) -> list[Prediction]:
+def _mean_over(views: Callable[[tf.Tensor], tf.Tensor]) -> Callable[[tf.Tensor], tf.Tensor]:
+    import tensorflow as tf
+
+    return lambda pixels: tf.reduce_mean(views(pixels), axis=0)
+
+
+def _predictions(
+    files: Sequence[str], indices: list[int], output: np.ndarray, temperature: float = 1.0
+) -> list[Prediction]:
     probabilities, predicted = ClassifierOutput.of_units(output.shape[1]).probabilities(output)
+    probabilities = calibrated(probabilities, temperature)
     return [
         Prediction(files[i], int(k), float(row[k]), tuple(float(v) for v in row))
         for i, k, row in zip(indices, predicted, probabilities, strict=True)

@@ -135,9 +135,14 @@ def export_model(
     out: Path,
     status: Status | None = None,
     flag: str | None = "--out",
+    temperature: float = 1.0,
 ) -> ExportResult:
     """Write `choice` in `fmt` plus labels.txt into the folder `out`, verified; or UserError
-    (a path that cannot be written names `flag`). A failure leaves nothing at `out`."""
+    (a path that cannot be written names `flag`). A failure leaves nothing at `out`.
+
+    A `temperature` other than 1 (`calibration.py`) is baked into the output layer: its kernel
+    and bias divided by it, so the artifact outputs calibrated probabilities; the check then
+    compares with the Keras model's probabilities calibrated by `calibration.calibrated`."""
     if fmt not in ARTIFACTS:
         raise UserError(f"Unknown model format '{fmt}'; use {', '.join(ARTIFACTS)}.")
     say = status or (lambda text: None)
@@ -152,13 +157,15 @@ def export_model(
     model = load_model(info, choice)
     batch = verify.verification_batch(info)
     expected = model.predict(batch.pixels, verbose=0, batch_size=len(batch.pixels))
+    if temperature != 1.0:
+        expected = _calibrated_output(expected, temperature)
     partial = out.parent / f".{out.name}.partial"
     with new_folders_removed_on_failure(out.parent):
         try:
             shutil.rmtree(partial, ignore_errors=True)  # left by a killed export
             partial.mkdir(parents=True)
             say(f"Writing {ARTIFACTS[fmt]}…")
-            artifact, seconds = _write_artifact(model, fmt, partial, batch)
+            artifact, seconds = _write_artifact(model, fmt, partial, batch, temperature)
             (partial / LABELS_FILE).write_text(label_lines(info.class_names), "utf-8")
             runtime, runner = RUNTIMES[fmt]
             say(f"Checking it with {runtime} on {batch.source}…")
@@ -176,11 +183,11 @@ def export_model(
 
 
 def _write_artifact(
-    model: keras.Model, fmt: str, folder: Path, batch: verify.Batch
+    model: keras.Model, fmt: str, folder: Path, batch: verify.Batch, temperature: float = 1.0
 ) -> tuple[Path, float]:
     """Keras's own export of the inference graph; (artifact path, seconds taken)."""
     path = folder / ARTIFACTS[fmt]
-    twin = inference_model(model)
+    twin = inference_model(model, temperature)
     twin(batch.pixels[:1], training=False)  # Keras's ONNX export refuses a never-called model
     logging.getLogger("tf2onnx").setLevel(logging.ERROR)
     keras_format = {"savedmodel": "tf_saved_model", "tflite": "litert", "onnx": "onnx"}[fmt]
@@ -198,8 +205,9 @@ def _write_artifact(
     return path, time.perf_counter() - start
 
 
-def inference_model(model: keras.Model) -> keras.Model:
-    """The model's inference graph on its own layers: raw pixels → preprocessing → base → head.
+def inference_model(model: keras.Model, temperature: float = 1.0) -> keras.Model:
+    """The model's inference graph on its own layers: raw pixels → preprocessing → base → head
+    (the output layer divided by `temperature` when it is not 1).
 
     Augmentation (inactive at inference) is left out, and VGG16's preprocessing is the same
     arithmetic as `vgg16.preprocess_input` with the mean as a graph constant: Keras's version
@@ -215,8 +223,35 @@ def inference_model(model: keras.Model) -> keras.Model:
     x = keras.ops.add(x, -np.array(IMAGENET_MEAN_BGR, dtype=np.float32))
     x = conv_base(model)(x)
     for name in HEAD_LAYER_NAMES:
-        x = model.get_layer(name)(x)
+        layer = model.get_layer(name)
+        if name == HEAD_LAYER_NAMES[-1] and temperature != 1.0:
+            layer = _tempered(layer, temperature)
+        x = layer(x)
     return keras.Model(pixels, x, name=model.name)
+
+
+def _tempered(layer: keras.layers.Dense, temperature: float) -> keras.layers.Dense:
+    """A copy of the output layer computing activation(logits / temperature)."""
+    import keras
+
+    kernel, bias = layer.get_weights()
+    tempered = keras.layers.Dense.from_config(layer.get_config())
+    tempered.build((None, kernel.shape[0]))
+    tempered.set_weights([kernel / temperature, bias / temperature])
+    return tempered
+
+
+def _calibrated_output(output: object, temperature: float) -> object:
+    """The model's output as the calibrated artifact gives it (a sigmoid's: one column)."""
+    import numpy as np
+
+    from ftgui.core.analysis.calibration import calibrated
+
+    values = np.asarray(output)
+    units = values.shape[1]
+    probabilities, _ = ClassifierOutput.of_units(units).probabilities(values)
+    tempered = calibrated(probabilities, temperature)
+    return (tempered[:, 1:] if units == 1 else tempered).astype(np.float32)
 
 
 def _check(
