@@ -60,6 +60,7 @@ class ReportFacts:
     device: str = ""
     written: str = ""
     run_date: str = ""
+    dataset_root: str = ""  # the folder the dataset scan read (dataset_report.json's root)
 
     @property
     def dataset_name(self) -> str:
@@ -150,6 +151,7 @@ def read_facts(info: RunInfo) -> ReportFacts:
         audit=_audit(folder / "audit"),
         written=datetime.now().strftime("%Y-%m-%d %H:%M"),
         run_date=_modified(folder / CONFIG_FILE),
+        dataset_root=str(report.get("root") or ""),
     )
     return facts
 

@@ -21,6 +21,7 @@ word-break:break-all}.figs{display:flex;flex-wrap:wrap;gap:12px}
 .hard{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:10px}
 .hard div{border:1px solid #ddd;border-radius:4px;padding:4px;font-size:12px}
 .hard img{width:88px;height:auto;margin-right:2px}.muted{color:#666}
+.hard span{overflow-wrap:anywhere}
 """
 
 
@@ -129,17 +130,26 @@ def _hardest(facts: ReportFacts, hardest: Sequence[HardImage]) -> str:
             if uri
         )
         verdict = "right" if image.label == image.predicted else "wrong"
+        shown = escape(_short_path(image.path, facts))
         cards.append(
             f"<div>{pictures}<br><b>{escape(image.label)}</b> → {escape(image.predicted)} "
             f"({image.confidence:.2f}, {verdict}), loss {image.loss:.3f}<br>"
-            f'<span class="muted">{escape(image.path)}</span></div>'
+            f'<span class="muted" title="{escape(image.path)}">{shown}</span></div>'
         )
     split = facts.evaluation.split if facts.evaluation else ""
     return (
         f"<h2>The {len(hardest)} hardest {escape(split)} images (highest loss)</h2>"
-        "<p>Each with its Grad-CAM overlay for the predicted class (red: where the model "
-        f'looked).</p><div class="hard">{"".join(cards)}</div>'
+        "<p>Each with its Grad-CAM overlay for the predicted class (viridis: yellow where the "
+        f'model looked most, dark purple least).</p><div class="hard">{"".join(cards)}</div>'
     )
+
+
+def _short_path(path: str, facts: ReportFacts) -> str:
+    """The image's path inside the dataset folder (the whole path when it lies elsewhere)."""
+    root = facts.dataset_root
+    if root and path.startswith(root.rstrip("/") + "/"):
+        return path[len(root.rstrip("/")) + 1 :]
+    return path
 
 
 def _calibration(facts: ReportFacts) -> str:
