@@ -2,10 +2,13 @@
 
 The process (TensorFlow) starts on the first request; each request waits for its answer on a
 background thread, so the GUI thread never blocks. A newer Grad-CAM request supersedes an
-older one that has not been answered: the older answer is dropped.
+older one that has not been answered: the older answer is dropped. Other views send their own
+requests on their own `BackgroundTask` with `call_in` and read its `succeeded` and `failed`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
@@ -81,10 +84,18 @@ class AnalysisClient(QObject):
 
         self._evaluation.start(work)
 
-    def predict(self, run_dir: str, model: str, paths: list[str]) -> None:
-        """Classify the images in `paths` (files and folders); `predicted` brings the answers."""
+    def predict(
+        self,
+        run_dir: str,
+        model: str,
+        paths: list[str],
+        calibrated: bool = False,
+        tta: bool = False,
+    ) -> None:
+        """Classify the images in `paths` (files and folders); `predicted` brings the answers.
+        `calibrated`: with the model's temperature; `tta`: the mean over the TTA views."""
         process = self.process()
-        request = PredictRequest(run_dir, model, tuple(paths))
+        request = PredictRequest(run_dir, model, tuple(paths), calibrated, tta)
 
         def work(state: TaskState) -> object:
             return process.call(request, progress=self.prediction_progressed.emit)
@@ -96,6 +107,20 @@ class AnalysisClient(QObject):
         process = self.process()
         request = ExportRequest(run_dir, model, fmt, out)
         self._export.start(lambda state: process.call(request, self.export_status.emit))
+
+    def call_in(
+        self, task: BackgroundTask, request: object, status: Callable[[str], None] | None = None
+    ) -> None:
+        """Answer `request` on `task` (its `succeeded` brings the answer, `failed` the error:
+        `failure_text` words it); `status` is called from the task's thread."""
+        process = self.process()
+        task.start(lambda state: process.call(request, status))
+
+    def cancel_call(self, task: BackgroundTask) -> None:
+        """Stop the work `task` waits for (it answers None) and drop its late answer."""
+        if task.is_running() and self._process is not None:
+            self._process.stop()
+        task.cancel()
 
     def is_exporting(self) -> bool:
         return self._export.is_running()
@@ -128,6 +153,11 @@ class AnalysisClient(QObject):
 
     def _evaluation_error(self, error: BaseException) -> None:
         self.evaluation_failed.emit(_reason(error), _details(error))
+
+
+def failure_text(error: BaseException) -> tuple[str, str]:
+    """(one sentence, details) for an error a request ended with."""
+    return _reason(error), _details(error)
 
 
 def _reason(error: BaseException) -> str:

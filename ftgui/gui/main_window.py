@@ -29,6 +29,7 @@ from ftgui.gui.predict.view import PredictView
 from ftgui.gui.results.view import ResultsView
 from ftgui.gui.shared.app_settings import window_settings
 from ftgui.gui.shared.event_handlers import EventView, handles
+from ftgui.gui.shared.report_export import ReportExport
 from ftgui.gui.train.dataset_report import DatasetReportNotice
 from ftgui.gui.train.layers_box import trains_text
 from ftgui.gui.train.page import TrainPage
@@ -64,6 +65,7 @@ class MainWindow(EventView, QMainWindow):
         self.predict = PredictView(self.analysis)
         self.experiments = ExperimentsView()
         self.exporter = ExportDialog(self.analysis, self)
+        self.reporter = ReportExport(self.analysis, self.status, self.results, self)
         self.summary = RunSummaryDialog(self)
         self.tabs = QTabWidget()
         self._build_layout()
@@ -86,6 +88,7 @@ class MainWindow(EventView, QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         self.files.fill_menu(file_menu)
         self._action(file_menu, "Export &model…", self.export_model_dialog)
+        file_menu.addAction(self.reporter.action)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence("Ctrl+Q"))
         run_menu = self.menuBar().addMenu("&Run")
@@ -146,7 +149,7 @@ class MainWindow(EventView, QMainWindow):
         for request in (ex.settings_requested, ex.resume_requested):
             request.connect(lambda _: self.tabs.setCurrentWidget(self.page))
         runs.running_changed.connect(ex.set_running)
-        for view in (self.results, self.predict, self.exporter):
+        for view in (self.results, self.predict, self.exporter, self.reporter):
             view.errored.connect(self.show_error)
 
     def event_views(self) -> tuple[EventView, ...]:

@@ -1,4 +1,5 @@
-"""A child process that evaluates runs and computes Grad-CAM, so the window never loads TensorFlow.
+"""A child process that evaluates runs, computes Grad-CAM, predicts, calibrates, compares
+test-time augmentation, exports and writes reports, so the window never loads TensorFlow.
 
 It loads TensorFlow once, keeps the models it loaded (keyed by file and modification time),
 and answers one request at a time. The parent side is blocking and thread-safe: the window
@@ -43,6 +44,28 @@ class PredictRequest:
     run_dir: str
     model: str
     paths: tuple[str, ...]  # image files and folders
+    calibrated: bool = False  # the model's temperature (fitted first when it has none)
+    tta: bool = False  # the mean over `tta.tta_views` of each image
+
+
+@dataclass(frozen=True)
+class CalibrateRequest:
+    run_dir: str
+    model: str
+    again: bool = False  # fit again even when a calibration is stored
+
+
+@dataclass(frozen=True)
+class TtaRequest:
+    run_dir: str
+    model: str
+    split: str
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    run_dir: str
+    out: str  # the HTML file
 
 
 @dataclass(frozen=True)
@@ -101,23 +124,54 @@ def handle(request: object, cache: ModelCache, send: Callable[[object], None], s
         return predict(request, cache, send, stop)
     if isinstance(request, ExportRequest):
         return export(request, send)
+    if isinstance(request, CalibrateRequest):
+        from ftgui.core.analysis.model_calibration import calibration_of
+        from ftgui.core.analysis.models import read_run_info, resolve_model
+
+        info = read_run_info(request.run_dir)  # the model is loaded only to score what is missing
+        choice = resolve_model(info, request.model)
+        status = lambda text: send(Status(text))  # noqa: E731
+        return calibration_of(info, choice, status, stop.is_set, again=request.again)
+    if isinstance(request, TtaRequest):
+        from ftgui.core.analysis.tta_evaluation import compare_tta
+
+        info, choice, model = cache.get(request.run_dir, request.model)
+        return compare_tta(info, choice, request.split, model, stop.is_set)
+    if isinstance(request, ReportRequest):
+        from ftgui.core.report import write_report
+
+        status = lambda text: send(Status(text))  # noqa: E731
+        return write_report(request.run_dir, Path(request.out), status, stop.is_set, flag=None)
     raise TypeError(f"unknown request {request!r}")
 
 
 def predict(request: PredictRequest, cache: ModelCache, send: Callable[[object], None], stop: Any):
-    """(predictions, problems) for the images in the request's files and folders."""
+    """(predictions, problems) for the images in the request's files and folders; calibrated
+    with the model's temperature (fitted first when it has none) and over the TTA views when
+    asked."""
+    from ftgui.core.analysis.model_calibration import calibration_of
     from ftgui.core.analysis.predict import image_files, predict_files
+    from ftgui.core.analysis.tta import tta_views
 
-    info, _, model = cache.get(request.run_dir, request.model)
+    info, choice, model = cache.get(request.run_dir, request.model)
     files, problems = image_files(request.paths)
     if not files:
         return [], problems
+    temperature = 1.0
+    if request.calibrated:
+        status = lambda text: send(Status(text))  # noqa: E731
+        calibration = calibration_of(info, choice, status, stop.is_set, model)
+        if calibration is None:  # stopped while scoring the validation split
+            return [], problems
+        temperature = calibration.temperature
     predictions, unreadable = predict_files(
         model,
         files,
         info.config.image_size,
         progress=lambda done, total: send(Progress(done, total)),
         stop=stop.is_set,
+        views=tta_views(info.config.augmenting) if request.tta else (),
+        temperature=temperature,
     )
     return predictions, problems + unreadable
 

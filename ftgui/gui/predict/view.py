@@ -2,7 +2,8 @@
 
 Prediction runs in the analysis process (TensorFlow) with a progress bar; rows come from a
 table model (`prediction_table`) with thumbnails read off the GUI thread, so thousands of images
-do not stall. Export CSV writes every row, whatever the confidence filter shows.
+do not stall. Export CSV writes every row, whatever the confidence filter shows. Ticking
+"Calibrated" or "TTA" (`options`) predicts the rows shown again, so their confidences follow.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ftgui.core.analysis.models import read_run_info, run_models
 from ftgui.core.analysis.predict import Prediction, Problem, write_predictions_csv
 from ftgui.core.errors import UserError
 from ftgui.gui.analysis_client import AnalysisClient
+from ftgui.gui.predict.options import PredictOptions
 from ftgui.gui.predict.table import (
     CONFIDENCE,
     IMAGE,
@@ -84,6 +86,8 @@ class PredictView(QWidget):
         self.view = QTableView()
         self.run_label = QLabel("No run chosen: train one, or File → Open run folder…")
         self.model_combo = QComboBox()
+        self.options = PredictOptions()
+        self.augmenting = False  # the run's training flipped images (TTA mirrors them too)
         self.add_files_button = QPushButton("Add images…")
         self.add_folder_button = QPushButton("Add folder…")
         self.clear_button = QPushButton("Clear")
@@ -126,7 +130,7 @@ class PredictView(QWidget):
         self.shown_label.hide()
         self.export_button.setToolTip("Every predicted image, whatever the filter shows")
         top = QHBoxLayout()
-        for widget in (self.run_label, QLabel("Model"), self.model_combo):
+        for widget in (self.run_label, QLabel("Model"), self.model_combo, self.options):
             top.addWidget(widget)
         top.addStretch(1)
         for widget in (self.add_files_button, self.add_folder_button, self.clear_button):
@@ -155,6 +159,8 @@ class PredictView(QWidget):
         self.cancel_button.clicked.connect(self.client.cancel_prediction)
         self.cancel_button.clicked.connect(lambda: self._set_busy(False))
         self.model_combo.activated.connect(self.clear)
+        self.model_combo.currentIndexChanged.connect(self._model_chosen)
+        self.options.changed.connect(self._options_changed)
         self.client.predicted.connect(self._predicted)
         self.client.prediction_failed.connect(self._failed)
         self.client.prediction_progressed.connect(self._progressed)
@@ -166,15 +172,25 @@ class PredictView(QWidget):
         """Use this run's models; its class names and models are read in the background."""
         self._run_task.start(lambda state: _run_models(run_dir))
 
-    def _run_read(self, found: tuple[str, list[str], list[str]]) -> None:
-        run_dir, classes, models = found
+    def _run_read(self, found: tuple[str, list[str], list[str], bool]) -> None:
+        run_dir, classes, models, self.augmenting = found
         self.run_dir = run_dir
         self.run_label.setText(f"Run: {Path(run_dir).name}")
         self.run_label.setToolTip(run_dir)
         self.model_combo.clear()
         self.model_combo.addItems(models)
         self.table.set_classes(classes)
+        self._model_chosen()
         self._set_busy(False)
+
+    def _model_chosen(self) -> None:
+        """The options' defaults follow the model: calibrated when it has a calibration."""
+        self.options.set_model(self.run_dir, self.model_combo.currentText(), self.augmenting)
+
+    def _options_changed(self) -> None:
+        """Predict the rows shown again with the options ticked now."""
+        if self.table.rows and not self.client.is_predicting():
+            self.predict([row.path for row in self.table.rows])
 
     # -- predicting -----------------------------------------------------------------------
     def predict(self, paths: list[str]) -> None:
@@ -186,7 +202,8 @@ class PredictView(QWidget):
         self._set_busy(True)
         self.progress.setRange(0, 0)
         self.progress.setFormat("Loading the model…")
-        self.client.predict(self.run_dir, self.model_combo.currentText(), paths)
+        model = self.model_combo.currentText()
+        self.client.predict(self.run_dir, model, paths, **self.options.request())
 
     def _progressed(self, done: int, total: int) -> None:
         self.progress.setRange(0, total)
@@ -198,7 +215,8 @@ class PredictView(QWidget):
         self._set_busy(False)
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
-        self.progress.setFormat(f"{self.table.rowCount():,} images predicted")
+        described = self.options.describe()
+        self.progress.setFormat(f"{self.table.rowCount():,} images predicted{described}")
         if problems:
             self._say(*problems_text(problems, len(predictions)))
         elif not predictions:
@@ -221,6 +239,7 @@ class PredictView(QWidget):
         ready = self.run_dir is not None
         for widget in (self.add_files_button, self.add_folder_button, self.model_combo):
             widget.setEnabled(ready and not busy)
+        self.options.setEnabled(ready and not busy)
         self.cancel_button.setEnabled(busy)
         self.export_button.setEnabled(not busy and self.table.rowCount() > 0)
         self.clear_button.setEnabled(not busy)
@@ -288,6 +307,7 @@ class PredictView(QWidget):
         return True
 
 
-def _run_models(run_dir: str) -> tuple[str, list[str], list[str]]:
+def _run_models(run_dir: str) -> tuple[str, list[str], list[str], bool]:
     info = read_run_info(run_dir)
-    return run_dir, info.class_names, [model.name for model in run_models(info)]
+    models = [model.name for model in run_models(info)]
+    return run_dir, info.class_names, models, info.config.augmenting

@@ -1,6 +1,7 @@
 """The Results tab: what a run's model gets right and wrong, and why.
 
-Confusion matrix and per-class table for a chosen model and split; a click on a cell or a class
+Confusion matrix and per-class table for a chosen model and split, the model's reliability
+diagram beside them and a test-time augmentation comparison below; a click on a cell or a class
 shows those images in the gallery, hardest first; a click on an image shows it with Grad-CAM.
 Everything is read from the run folder's `evaluation/` files off the GUI thread; a missing
 evaluation is computed by the analysis process on request.
@@ -12,16 +13,12 @@ import os
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -37,15 +34,16 @@ from ftgui.core.views.results_data import (
     read_shown,
 )
 from ftgui.gui.analysis_client import AnalysisClient
+from ftgui.gui.results.calibration_panel import CalibrationPanel
 from ftgui.gui.results.confusion_model import ConfusionView
 from ftgui.gui.results.gallery import Gallery
 from ftgui.gui.results.image_detail import ImageDetail
+from ftgui.gui.results.per_class import PerClassTable
+from ftgui.gui.results.tta_row import TtaRow
 from ftgui.gui.shared.app_settings import remember_folder, start_folder
 from ftgui.gui.shared.tasks import BackgroundTask
 
-PER_CLASS_COLUMNS = ("Class", "Precision", "Recall", "F1", "Support")
 Cell = tuple[int, int]  # (true class, predicted class)
-FEW_CLASSES = 6  # more: the matrix numbers its classes, so the table says which is which
 
 
 class ResultsView(QWidget):
@@ -68,7 +66,9 @@ class ResultsView(QWidget):
         self.summary.setWordWrap(True)
         self.matrix = ConfusionView()
         self.confusion = self.matrix.confusion
-        self.per_class = QTableWidget(0, len(PER_CLASS_COLUMNS))
+        self.per_class = PerClassTable()
+        self.calibration = CalibrationPanel(client)
+        self.tta = TtaRow(client)
         self.fixed_button = QPushButton("Fixed")
         self.broken_button = QPushButton("Broken")
         self.gallery = Gallery()
@@ -81,13 +81,6 @@ class ResultsView(QWidget):
     def _build(self) -> None:
         for combo in (self.model_combo, self.split_combo):  # a long model name shows whole
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.per_class.setHorizontalHeaderLabels(PER_CLASS_COLUMNS)
-        self.per_class.verticalHeader().setVisible(False)
-        self.per_class.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.per_class.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        header = self.per_class.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for button, what in ((self.fixed_button, "wrong"), (self.broken_button, "right")):
             button.setToolTip(
                 f"Images the classifier phase's best model got {what} and the final model "
@@ -111,13 +104,17 @@ class ResultsView(QWidget):
         matrix_title = QLabel("Confusion matrix (rows: true class, columns: predicted)")
         matrix_title.setWordWrap(True)
         left_layout.addWidget(matrix_title)
-        left_layout.addWidget(self.matrix, 3)
+        beside = QSplitter(Qt.Orientation.Horizontal)  # the reliability diagram beside it
+        beside.addWidget(self.matrix)
+        beside.addWidget(self.calibration)
+        left_layout.addWidget(beside, 3)
         left_layout.addLayout(changes)
+        left_layout.addWidget(self.tta)
         left_layout.addWidget(self.per_class, 2)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         for widget in (left, self.gallery, self.detail):
             splitter.addWidget(widget)
-        splitter.setSizes([470, 430, 380])
+        splitter.setSizes([640, 340, 300])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(controls)  # above all three panes: each shows the chosen evaluation
@@ -141,6 +138,8 @@ class ResultsView(QWidget):
         self.client.evaluation_done.connect(self._evaluated)
         self.client.evaluation_failed.connect(self._evaluation_failed)
         self.client.status.connect(self.summary.setText)
+        for pane in (self.calibration, self.tta):
+            pane.errored.connect(self.errored)
 
     # -- which run, model and split -------------------------------------------------------
     def show_run(self, run_dir: str, model: str | None = None, split: str | None = None) -> None:
@@ -169,9 +168,13 @@ class ResultsView(QWidget):
         contents = self.contents
         if contents is None or not contents.models:
             self._set_evaluation(None)
+            self.calibration.show_model(None, None)
+            self.tta.show_split(None, None, None)
             self.summary.setText("This run holds no model yet.")
             return
         model, split = self.selected()
+        self.calibration.show_model(contents.run_dir, model)
+        self.tta.show_split(contents.run_dir, model, split)
         if (model, split) not in contents.stored:
             self._set_evaluation(None)
             self.summary.setText(
@@ -206,6 +209,8 @@ class ResultsView(QWidget):
             self.contents = None
             self.model_combo.clear()
             self.split_combo.clear()
+            self.calibration.show_model(None, None)
+            self.tta.show_split(None, None, None)
         self._set_evaluation(None)
         reason = str(error) if isinstance(error, UserError) else f"Cannot read results: {error}"
         self.summary.setText(reason)
@@ -217,7 +222,7 @@ class ResultsView(QWidget):
         self.earlier_model = earlier.model if earlier else None
         classes = evaluation.classes if evaluation else []
         self.matrix.set_matrix(classes, evaluation.confusion if evaluation else [])
-        self._fill_per_class(evaluation)
+        self.per_class.fill(evaluation)
         self.changes = (
             changed_by_fine_tuning(earlier, evaluation) if earlier and evaluation else ([], [])
         )
@@ -261,24 +266,6 @@ class ResultsView(QWidget):
         if found is None:
             self.detail.clear()
         return found
-
-    def _fill_per_class(self, evaluation: Evaluation | None) -> None:
-        rows = list(evaluation.per_class.items()) if evaluation else []
-        self.per_class.setRowCount(len(rows))
-        numbered = len(rows) > FEW_CLASSES  # the matrix shows numbers: say which is which
-        for row, (name, scores) in enumerate(rows):
-            values = (
-                [f"{row}  {name}" if numbered and name != str(row) else name]
-                + [f"{scores[key]:.3f}" for key in ("precision", "recall", "f1")]
-                + [str(int(scores["support"]))]
-            )
-            for column, text in enumerate(values):
-                item = QTableWidgetItem(text)
-                if column:
-                    item.setTextAlignment(
-                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-                    )
-                self.per_class.setItem(row, column, item)
 
     def show_cell(self, true: int, predicted: int) -> None:
         """The images of class `true` predicted as `predicted`, hardest first."""
