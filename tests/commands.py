@@ -24,3 +24,17 @@ def ftgui(*args: str, cpus: int = 1, **kwargs) -> subprocess.CompletedProcess:
         timeout=600,
         **kwargs,
     )
+
+
+def ftgui_here(capsys, *args: str) -> subprocess.CompletedProcess:
+    """`python main.py ARGS` run in this process (no new process, no second TensorFlow import):
+    the same `main()`, its exit status and the stdout and stderr it wrote (through `capsys`)."""
+    from ftgui.app import main
+
+    capsys.readouterr()  # only what this command writes
+    try:
+        code = main(list(args))
+    except SystemExit as exited:  # argparse's own errors
+        code = exited.code
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(["main.py", *args], code, out, err)

@@ -45,6 +45,15 @@ def folder_dataset(tmp_path: Path) -> Path:
     return make_class_folders(tmp_path / "flat", classes=("a", "b", "c"), per_class=10)
 
 
+@pytest.fixture
+def window(qtbot):
+    """The main window with default settings, shown (`tests/gui_window.py`); a module whose
+    tests need another set-up defines its own `window`."""
+    from tests.gui_window import main_window
+
+    yield from main_window(qtbot)
+
+
 @pytest.fixture(scope="session")
 def cats_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A finished 1 + 1 epoch run at 32 px with random weights on 8 / 4 / 0 cats and dogs (a

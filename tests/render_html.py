@@ -28,11 +28,11 @@ def main(page_path: str, shot_path: str) -> int:
     found: dict = {"console": [], "requests": [], "loaded": False}
 
     class Requests(QWebEngineUrlRequestInterceptor):
-        def interceptRequest(self, info) -> None:  # noqa: N802 (Qt's name)
+        def interceptRequest(self, info) -> None:
             found["requests"].append(info.requestUrl().toString()[:200])
 
     class Page(QWebEnginePage):
-        def javaScriptConsoleMessage(self, level, message, line, source) -> None:  # noqa: N802
+        def javaScriptConsoleMessage(self, level, message, line, source) -> None:
             found["console"].append(f"{level}: {message}")
 
     profile = QWebEngineProfile.defaultProfile()

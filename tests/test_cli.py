@@ -9,7 +9,7 @@ import pytest
 
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training.run_folder import read_history
-from tests.commands import ROOT, TINY_RUN, ftgui
+from tests.commands import ROOT, TINY_RUN, ftgui, ftgui_here
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
@@ -111,10 +111,11 @@ def test_a_bad_config_file_exits_2_with_one_line(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_a_run_folder_with_spaces_and_non_ascii_names_profiles_and_reproduces_through_config(
-    tmp_path,
+    tmp_path, capsys
 ):
     """The first run's dataset, class and run folders have spaces and non-ASCII letters, and
-    it prints `--profile`; its config.json then reproduces it."""
+    it prints `--profile`; its config.json then reproduces it (`train --config` in this
+    process: a second TensorFlow import would prove nothing more)."""
     from tests.images import make_book_dataset
 
     data = make_book_dataset(tmp_path / "my photos ü", ("chats noirs", "chiens é"), (8, 4, 4))
@@ -125,7 +126,9 @@ def test_a_run_folder_with_spaces_and_non_ascii_names_profiles_and_reproduces_th
     assert len(read_history(first_out)) == 3
     assert RunConfig.load(first_out / "config.json").data_dir == str(data)
     _check_profile(first.stdout)
-    again = ftgui("train", "--config", str(first_out / "config.json"), "--out", str(tmp_path / "b"))
+    again = ftgui_here(
+        capsys, "train", "--config", str(first_out / "config.json"), "--out", str(tmp_path / "b")
+    )
     assert again.returncode == 0, again.stderr
     a, b = (
         RunConfig.load(first_out / "config.json"),
@@ -216,7 +219,7 @@ def test_help_usage_lists_the_sub_commands_then_the_windows_flags(capsys):
     text = capsys.readouterr().out
     assert exited.value.code == 0 and text == gui_parser().format_help()
     first, second = text.splitlines()[:2]
-    commands = "{train,sweep,evaluate,gradcam,predict,export,import-kaggle,doctor}"
+    commands = "{train,sweep,evaluate,gradcam,calibrate,predict,export,report,import-kaggle,doctor}"
     assert first == f"usage: ftgui [-h] {commands} ..."
     assert commands[1:-1].split(",") == [*SUB_COMMANDS]
     assert second.startswith("       ftgui [-h] [--data DIR | --sample] [--config FILE]")

@@ -66,8 +66,9 @@ CORE_LAYERS = (
     "run",
     "sweep",
     "export",
-    "service",
     "views",
+    "report",
+    "service",
 )
 
 

@@ -23,7 +23,7 @@ from ftgui.core.events import Status
 from ftgui.core.run.whole_run import WholeRun
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training.run_folder import read_history
-from tests.commands import ROOT, ftgui
+from tests.commands import ROOT, ftgui, ftgui_here
 from tests.images import make_book_dataset, make_class_folders
 
 pytestmark = pytest.mark.slow  # every test here reads a run trained for this module
@@ -96,7 +96,8 @@ def test_the_runner_evaluates_every_model_on_every_split_and_keeps_the_final_wei
     assert stored_evaluations(run_dir) == ALL_PAIRS
     texts = [e.text for e in events if isinstance(e, Status)]
     assert "Evaluating best_1_train-classifier on validation…" in texts
-    assert texts[-1].startswith("Evaluated 3 models on 2 splits")
+    assert texts[-2].startswith("Evaluated 3 models on 2 splits")
+    assert texts[-1].startswith("Calibrated 3 models (final: temperature ")
     for now, saved in zip(runner.model.get_weights(), final_model.get_weights(), strict=True):
         assert np.array_equal(now, saved)
 
@@ -258,7 +259,9 @@ def test_the_evaluate_command_prints_the_matrix_and_writes_the_files(cats, tmp_p
     assert stored_evaluations(run_dir) == [("final", "validation")]
 
 
-def test_bad_input_is_one_line_and_exit_2(cats, digits, tmp_path):
+def test_bad_input_is_one_line_and_exit_2(cats, digits, tmp_path, capsys):
+    """Each case through the command's `main()` in this process; the first one also through
+    `python main.py` (the wiring: exit status and stderr of a real process)."""
     run_dir, data = cats[0], cats[1]
     no_model = _copy_run(run_dir, tmp_path / "no_model")
     (no_model / "model.keras").unlink()
@@ -280,8 +283,8 @@ def test_bad_input_is_one_line_and_exit_2(cats, digits, tmp_path):
             str(digits / "model.keras"),
         ],
     }
-    for expected, args in cases.items():
-        result = ftgui("evaluate", *args)
+    for number, (expected, args) in enumerate(cases.items()):
+        result = ftgui("evaluate", *args) if number == 0 else ftgui_here(capsys, "evaluate", *args)
         assert result.returncode == 2, (expected, result.stderr)
         assert len(result.stderr.splitlines()) == 1, result.stderr
         assert "error:" in result.stderr and expected in result.stderr, result.stderr

@@ -1,8 +1,13 @@
 """Frozen-prefix reuse: which layers are cached, and that caching changes no number."""
 
+import json
+import shutil
+from pathlib import Path
+
 import pytest
 
-from ftgui.core.events import Status
+from ftgui.core.analysis.evaluation_files import EVALUATION_DIR
+from ftgui.core.events import RunEnded, Status
 from ftgui.core.model.build import HEAD_LAYER_NAMES
 from ftgui.core.run.whole_run import run
 from ftgui.core.settings.config import PhaseConfig, RunConfig, book_phases
@@ -72,27 +77,53 @@ def module_dataset(tmp_path_factory):
     return make_book_dataset(root / "data", classes=("cats", "dogs"), per_split=(8, 4, 4))
 
 
+def _run_emptying_files(data: Path, out: Path, statuses: list[str], **changes) -> RunEnded:
+    """A run on a copy of `data` whose image files are all emptied as soon as the image check
+    has decoded them (a decode after that would fail): every phase, the test split and the
+    scoring after the run must read the decoded pixels."""
+    copy = shutil.copytree(data, out.parent / f"{out.name}-data")
+
+    def listener(event: object) -> None:
+        if isinstance(event, Status):
+            statuses.append(event.text)
+            if " decoded once at 32×32" in event.text:
+                for path in copy.rglob("img_*"):
+                    path.write_bytes(b"")
+
+    ended = run(_config(copy, out, **changes), listener)
+    assert not any(path.stat().st_size for path in copy.rglob("img_*"))
+    assert not ended.stopped and not (out / "cache").exists()
+    scores = json.loads((out / EVALUATION_DIR / "final-test.json").read_text())
+    assert scores["skipped"] == [] and sum(scores["confusion"][0]) == 4
+    return ended
+
+
 @pytest.fixture(scope="module")
-def uncached_losses(module_dataset, tmp_path_factory):
-    """The losses of one uncached run, trained once for every test that compares with it."""
+def uncached(module_dataset, tmp_path_factory) -> tuple[Path, RunEnded]:
+    """One uncached run (its files emptied after the check), trained once for every test that
+    compares with it: its folder and its RunEnded."""
     out = tmp_path_factory.mktemp("uncached") / "run"
-    run(_config(module_dataset, out, cache_features=False), lambda e: None)
-    return _losses(out)
+    return out, _run_emptying_files(module_dataset, out, [], cache_features=False)
+
+
+@pytest.fixture(scope="module")
+def uncached_losses(uncached):
+    return _losses(uncached[0])
 
 
 @pytest.mark.slow
-def test_cached_phases_give_the_same_losses_as_uncached_ones(
-    module_dataset, tmp_path, uncached_losses
+def test_cached_phases_give_the_same_losses_as_uncached_ones_and_neither_reads_an_image_file(
+    module_dataset, tmp_path, uncached, uncached_losses
 ):
-    statuses = []
-    run(
-        _config(module_dataset, tmp_path / "cached"),
-        lambda e: statuses.append(e.text) if isinstance(e, Status) else None,
-    )
+    """Both runs read no image file after the image check (once `test_pixels`' own pair of
+    runs), and caching changes no number."""
+    statuses: list[str] = []
+    ended = _run_emptying_files(module_dataset, tmp_path / "cached", statuses)
     cached = _losses(tmp_path / "cached")
     assert len(cached) == len(uncached_losses) == 4
     for mine, theirs in zip(cached, uncached_losses, strict=True):
         assert mine == pytest.approx(theirs, rel=1e-5)
+    assert ended.test_metrics == pytest.approx(uncached[1].test_metrics, rel=1e-5)
     described = [s for s in statuses if "computed once" in s]
     assert described[0].startswith("block4_pool outputs of 16 + 8 images computed once")
     assert described[0].endswith("in RAM")
@@ -122,8 +153,6 @@ def test_augmenting_every_epoch_decodes_once_and_caches_the_validation(
     """Validation images are never augmented: their frozen outputs are computed once; the
     training images are decoded once and augmented every epoch; the run's numbers equal a run
     that reads and recomputes everything every epoch."""
-    import shutil
-
     from ftgui.core.events import EpochEnded
 
     data = shutil.copytree(small_book_dataset, tmp_path / "copy")

@@ -14,7 +14,7 @@ from PIL import Image
 
 from ftgui.core.analysis import gradcam
 from ftgui.core.errors import UserError
-from tests.commands import ROOT, ftgui
+from tests.commands import ROOT, ftgui, ftgui_here
 
 pytestmark = pytest.mark.slow  # every test here reads a run trained for this module
 
@@ -207,7 +207,9 @@ def _mismatched_model(tmp_path: Path) -> Path:
     return path
 
 
-def test_bad_input_is_one_line_and_exit_2(trained: Trained, tmp_path: Path):
+def test_bad_input_is_one_line_and_exit_2(trained: Trained, tmp_path: Path, capsys):
+    """Each case through the command's `main()` in this process; the first one also through
+    `python main.py` (the wiring: exit status and stderr of a real process)."""
     image, out = str(trained.tests[0][0]), str(tmp_path / "cam.png")
     empty_run = tmp_path / "empty_run"
     empty_run.mkdir()
@@ -226,8 +228,8 @@ def test_bad_input_is_one_line_and_exit_2(trained: Trained, tmp_path: Path):
             "does not fit this run's model",
         ),
     }
-    for case, (args, words) in cases.items():
-        result = ftgui("gradcam", *args)
+    for number, (case, (args, words)) in enumerate(cases.items()):
+        result = ftgui("gradcam", *args) if number == 0 else ftgui_here(capsys, "gradcam", *args)
         assert result.returncode == 2, (case, result.stderr)
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("ftgui: error: "), (case, result.stderr)

@@ -1,74 +1,20 @@
-"""The window as a person uses it: layer checkboxes, phases, a whole run, stop, close, errors."""
+"""The window as a person uses it: layer checkboxes, phases, settings, opening runs and files
+(runs in the window: `test_gui_runs.py`)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import time
-from pathlib import Path
 
-import h5py
 import pytest
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import Qt
 
-from ftgui.core.child_process import Ready
-from ftgui.core.events import RunStarted
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.settings.layer_plan import LayerPlan
 from ftgui.core.settings.vgg16 import layer_names
-from ftgui.core.training.run_folder import HISTORY_FIELDS, read_history
 from ftgui.gui.main_window import MainWindow
-from ftgui.gui.shared.app_settings import window_settings
 from ftgui.gui.train.layer_table import TRAIN, LayerTableModel
-
-ROOT = Path(__file__).resolve().parents[1]
-RUN_TIMEOUT_MS = 180_000
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    window_settings().clear()  # no recent files or geometry from an earlier test
-    win = MainWindow(RunConfig())
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    if win.is_running():
-        win.close_when_stopped = True
-        win.stop_training()
-        qtbot.waitUntil(lambda: not win.is_running(), timeout=RUN_TIMEOUT_MS)
-
-
-def tiny_run(window: MainWindow, data: Path, out: Path, head: int = 2, finetune: int = 2) -> None:
-    """Fill the window as a person would for a quick two-phase run."""
-    window.settings_panel.data_edit.setText(str(data))
-    window.settings_panel.check_dataset()
-    wait_for_dataset_check(window)
-    combo = window.settings_panel.weights_combo
-    combo.setCurrentIndex(combo.findData("none"))
-    window.settings_panel.image_size.setValue(32)
-    window.settings_panel.batch_size.setValue(8)
-    window.settings_panel.out_edit.setText(str(out))
-    for row, epochs in enumerate((head, finetune)):
-        window.phase_editor.table.cellWidget(row, 1).setValue(epochs)
-        window.phase_editor.table.cellWidget(row, 3).setText("0.001")
-        window.phase_editor.table.cellWidget(row, 3).textEdited.emit("0.001")
-
-
-def wait_for_dataset_check(window: MainWindow) -> None:
-    """The dataset field is checked off the GUI thread: wait for its answer."""
-    deadline = time.monotonic() + 10
-    while window.settings_panel.is_checking() and time.monotonic() < deadline:
-        QCoreApplication.processEvents()
-        time.sleep(0.005)
-    assert not window.settings_panel.is_checking()
-
-
-def wait_for_first(window: MainWindow, qtbot, series: str) -> None:
-    """Wait until phase 1's curves hold a first point of `series` (batch_x or epoch_x)."""
-    phases = lambda: window.curves.timeline.phases  # noqa: E731
-    qtbot.waitUntil(
-        lambda: bool(phases()) and len(getattr(phases()[0], series)) >= 1, timeout=RUN_TIMEOUT_MS
-    )
+from tests.gui_window import ROOT, wait_for_dataset_check
 
 
 def test_layer_table_model_passes_qt_model_tester(qtmodeltester):
@@ -159,169 +105,6 @@ def test_bad_values_show_their_reason_and_disable_start(window, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_whole_run_in_the_preloaded_process_draws_both_phases_lists_skipped_files_and_writes_the_cli_run_folder(  # noqa: E501
-    window, qtbot, small_book_dataset, tmp_path
-):
-    """One run in the window checks the preloaded process (it reports the device, runs, and
-    is replaced), the dialog of skipped files, the curves and the run folder."""
-    window.start_preloading()
-    ready = []
-    window.runs.subscribe(ready.append, Ready)
-    qtbot.waitUntil(lambda: bool(ready), timeout=RUN_TIMEOUT_MS)
-    assert window.status.device_label.text() == ready[0].device
-    warm = window.runs.standby
-    broken = small_book_dataset / "train" / "cats" / "broken.jpg"
-    broken.write_bytes(b"")
-    out = tmp_path / "gui-run"
-    tiny_run(window, small_book_dataset, out)
-    started = []
-    window.runs.subscribe(started.append, RunStarted)
-    assert window.start_button.isEnabled(), window.problems()
-    window.start_button.click()
-    assert window.runs.worker is warm[1] and window.runs.standby is None
-    assert window.is_running() and not window.settings_panel.data_edit.isEnabled()
-    assert (
-        not window.layers_box.model.flags(window.layers_box.model.index(0, TRAIN))
-        & Qt.ItemFlag.ItemIsUserCheckable
-    )
-    qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
-    assert window.last_error is None
-    box = window.dataset_report.box
-    assert box.text().startswith("1 files cannot be used and were skipped")
-    assert box.detailedText() == f"{broken}: empty file"
-    box.accept()
-    for metric in ("loss", "accuracy"):
-        points = window.curves.curve_points(metric)
-        assert len(points) == 2 and all(n > 0 for n in points), (metric, points)
-    phases = window.curves.timeline.phases
-    assert [len(p.epoch_x) for p in phases] == [2, 2]
-    assert phases[1].epoch_x.view()[0] == 3.0  # one continuous timeline across phases
-    assert sorted(p.name for p in out.iterdir()) == [
-        "best_1_train-classifier.keras",
-        "best_2_fine-tune.keras",
-        "config.json",
-        "dataset_report.json",
-        "evaluation",
-        "history.csv",
-        "model.keras",
-        "test_metrics.json",
-    ]
-    assert (out / "history.csv").read_text().splitlines()[0] == ",".join(HISTORY_FIELDS)
-    assert sorted(p.name for p in (out / "evaluation").iterdir()) == sorted(
-        f"{model}-{split}.{suffix}"
-        for model in ("final", "best_1_train-classifier", "best_2_fine-tune")
-        for split in ("test", "validation")
-        for suffix in ("csv", "json")
-    )
-    assert len(read_history(out)) == 4
-    assert "Finished" in window.progress.format()
-    assert window.settings_panel.data_edit.isEnabled()
-    # the same explicit folder now holds a run: said at once, and Start waits for another folder
-    assert "already holds a run" in window.settings_panel.out_reason.text()
-    assert not window.start_button.isEnabled()
-    assert len(window.curves.timeline.phases) == 2  # the curves are still there
-    assert window.status.device_label.text() == started[0].device  # "CPU only" or the GPU
-    standby = window.runs.standby
-    assert standby is not None and standby[1] is not warm[1]  # ready for the next
-    window.close()
-    assert not window.isVisible() and window.runs.standby is None
-    assert window.last_error is None
-
-
-@pytest.mark.slow
-def test_stop_keeps_finished_epochs_and_file_resume_continues_the_run(
-    window, qtbot, book_dataset, tmp_path
-):
-    run_dir = tmp_path / "run"
-    tiny_run(window, book_dataset, run_dir, head=6, finetune=1)
-    window.activateWindow()
-    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)  # Start
-    assert window.is_running()
-    wait_for_first(window, qtbot, "epoch_x")
-    qtbot.keyClick(window, Qt.Key.Key_Escape)  # Stop
-    assert "Stopping at the end of this batch" in window.progress.format()
-    qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
-    assert 1 <= len(read_history(run_dir)) < 6
-    assert "Stopped: every finished epoch is kept (File → Resume run…" in window.progress.format()
-    window.curves.clear()
-
-    window.files.resume_run(str(run_dir))  # checked off the GUI thread, then continued
-    qtbot.waitUntil(window.is_running, timeout=10_000)  # a new training process takes over
-    qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
-    rows = read_history(run_dir)
-    assert [(r["phase"], r["epoch"]) for r in rows] == [(1, e) for e in range(1, 7)] + [(2, 1)]
-    assert [len(p.epoch_x) for p in window.curves.timeline.phases] == [6, 1]  # redrawn
-    assert window.progress.format().startswith("Finished")
-    assert window.settings_panel.out_edit.text() == ""  # Start now makes a new run
-
-    window.last_error = None
-    window.files.resume_run(str(run_dir))
-    qtbot.waitUntil(lambda: window.last_error is not None, timeout=10_000)
-    assert "already finished every phase" in window.last_error.text()
-    assert not window.is_running()
-    window.last_error.accept()
-    assert window.start_button.isEnabled()
-
-
-@pytest.mark.slow
-def test_closing_mid_run_stops_at_the_batch_end_and_exits_cleanly(
-    window, qtbot, qtlog, small_book_dataset, tmp_path
-):
-    tiny_run(window, small_book_dataset, tmp_path / "run", head=30, finetune=1)
-    window.confirm_stop_and_quit = lambda: True
-    window.start_training()
-    wait_for_first(window, qtbot, "epoch_x")
-    thread = window.runs.thread
-    window.close()
-    assert window.isVisible()  # waits for the batch end, not the GUI thread
-    qtbot.waitUntil(lambda: not window.isVisible(), timeout=RUN_TIMEOUT_MS)
-    assert thread is not None and thread.isFinished()
-    assert len(read_history(tmp_path / "run")) >= 1
-    assert (tmp_path / "run" / "model.keras").exists()
-    assert not [r for r in qtlog.records if "Destroyed while thread" in r.message]
-
-
-@pytest.mark.slow
-def test_an_error_in_the_worker_shows_a_dialog_and_the_window_stays_usable(
-    window, qtbot, small_book_dataset, tmp_path
-):
-    junk = tmp_path / "junk.h5"
-    h5py.File(junk, "w").close()  # HDF5, so the window lets it through; holds no VGG16
-    tiny_run(window, small_book_dataset, tmp_path / "run")
-    combo = window.settings_panel.weights_combo
-    combo.setCurrentIndex(combo.findData("file"))
-    window.settings_panel.weights_edit.setText(str(junk))
-    window.start_training()
-    qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
-    assert window.last_error is not None
-    assert "does not fit the VGG16 conv base" in window.last_error.text()
-    window.last_error.accept()
-    assert window.start_button.isEnabled()
-
-
-@pytest.mark.slow
-def test_an_unexpected_error_in_the_training_process_shows_its_traceback(window, qtbot):
-    from ftgui.core.child_process import Failed
-    from ftgui.core.run.training_process import Finished, TrainingProcess
-
-    child = TrainingProcess()  # a real child, as the window starts it (not in this process)
-    child._commands.send(42)  # not a (config, resume) pair: a bug, not bad input
-    received: list[object] = []
-    while not received or not isinstance(received[-1], Finished):
-        message = child.receive(timeout=60)
-        assert message is not None, "the training process said nothing for a minute"
-        received.append(message)
-    assert child.exit_code() == 0
-    failed = next(m for m in received if isinstance(m, Failed))
-    assert failed.reason.startswith("Training failed: TypeError")
-    assert failed.details.startswith("Traceback (most recent call last)")
-    window.runs.errored.emit(failed.reason, failed.details)  # as the worker forwards it
-    assert window.last_error.text() == failed.reason
-    assert window.last_error.detailedText() == failed.details
-    window.last_error.accept()
-
-
-@pytest.mark.slow
 def test_run_folder_opens_into_the_plots_and_plots_export_as_png(window, qtbot, cats_run, tmp_path):
     """The shared finished run (conftest `cats_run`: 1 + 1 epochs, its data beside it)."""
     window.files.open_run(str(cats_run))  # read off the GUI thread
@@ -380,20 +163,6 @@ def test_the_window_opens_without_tensorflow_and_with_the_flags_given(tmp_path, 
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("64 7 ✓ 2 classes (cats, dogs)")
-
-
-@pytest.mark.slow
-def test_a_training_process_that_dies_gets_a_dialog_and_the_window_recovers(
-    window, qtbot, small_book_dataset, tmp_path
-):
-    tiny_run(window, small_book_dataset, tmp_path / "run", head=30, finetune=1)
-    window.start_training()
-    wait_for_first(window, qtbot, "batch_x")
-    window.runs.worker.process.process.kill()
-    qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
-    assert "The training process ended unexpectedly (exit code -9)" in window.last_error.text()
-    window.last_error.accept()
-    assert window.start_button.isEnabled()
 
 
 @pytest.mark.slow

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import h5py
 import pytest
 from PySide6.QtCore import QCoreApplication, QRect
 
@@ -117,27 +116,6 @@ def test_a_new_run_clears_the_last_ending_and_a_quiet_end_leaves_ready(window):
     process_gone(window)  # gone with neither an ending nor an error (shut down)
     assert window.status.message.full_text() == ""
     assert window.progress.format() == "Ready"
-
-
-@pytest.mark.slow
-def test_a_failed_run_in_the_window_says_why_in_the_progress_line(window, qtbot, tmp_path):
-    from tests.test_gui import RUN_TIMEOUT_MS, wait_for_dataset_check
-
-    junk = tmp_path / "junk.h5"
-    h5py.File(junk, "w").close()  # HDF5, so the window lets it through; holds no VGG16
-    statuses: list[str] = []
-    window.runs.subscribe(lambda event: statuses.append(event.text), Status)
-    combo = window.settings_panel.weights_combo
-    combo.setCurrentIndex(combo.findData("file"))
-    window.settings_panel.weights_edit.setText(str(junk))
-    wait_for_dataset_check(window)
-    window.start_training()
-    qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
-    assert statuses  # the run said what it was doing before it failed ...
-    assert "does not fit the VGG16 conv base" in window.progress.format()
-    for text in shown_texts(window):  # ... and none of it is left
-        assert text not in statuses
-    window.last_error.accept()
 
 
 # -- opening a run folder ------------------------------------------------------------------

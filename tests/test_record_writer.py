@@ -46,11 +46,17 @@ def test_a_failed_write_is_raised_on_the_training_thread_and_not_announced():
 
 
 @pytest.mark.slow
-def test_every_epoch_ends_on_disk_and_before_the_next_epochs_first_batch(book_dataset, tmp_path):
+def test_every_epoch_ends_on_disk_and_before_the_next_epochs_first_batch(
+    small_book_dataset, tmp_path
+):
     out = tmp_path / "run"
     config = RunConfig(
-        data_dir=str(book_dataset), out_dir=str(out), weights="none", image_size=32, batch_size=8
-    )
+        data_dir=str(small_book_dataset),
+        out_dir=str(out),
+        weights="none",
+        image_size=32,
+        batch_size=8,
+    )  # whole batches of 8: two per training epoch, each step traced once
     config.phases[0].epochs, config.phases[1].epochs = 2, 3
     seen, stream = [], []
 

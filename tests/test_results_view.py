@@ -46,6 +46,19 @@ def window(qtbot):
     win.analysis.close()
 
 
+@pytest.fixture(scope="module")
+def analysis_window(qapp):
+    """One window shared by the tests that send work to its analysis process, so that process
+    (a TensorFlow import, about 10 s) starts once for them all, as it does in a session of the
+    app; each test opens what it needs itself."""
+    win = MainWindow(RunConfig())
+    win.resize(1280, 800)
+    win.show()
+    yield win
+    win.close()  # stops the analysis process
+    win.deleteLater()
+
+
 def open_results(window: MainWindow, qtbot, run_dir: Path) -> None:
     window.files.open_run(str(run_dir))
     window.tabs.setCurrentWidget(window.results)
@@ -96,7 +109,8 @@ def test_switching_model_and_split_reads_that_evaluation(window, qtbot, planted_
     assert results.confusion.counts.tolist() == stored.confusion
 
 
-def test_an_image_gets_its_gradcam_from_the_analysis_process(window, qtbot, planted_run):
+def test_an_image_gets_its_gradcam_from_the_analysis_process(analysis_window, qtbot, planted_run):
+    window = analysis_window
     open_results(window, qtbot, planted_run)
     results = window.results
     image = results.evaluation.in_cell(1, 0)[0]
@@ -110,7 +124,10 @@ def test_an_image_gets_its_gradcam_from_the_analysis_process(window, qtbot, plan
     qtbot.waitUntil(lambda: results.detail.displayed_image() != plain, timeout=5000)
 
 
-def test_predict_tab_classifies_a_folder_and_exports_csv(window, qtbot, planted_run, tmp_path):
+def test_predict_tab_classifies_a_folder_and_exports_csv(
+    analysis_window, qtbot, planted_run, tmp_path
+):
+    window = analysis_window
     predict = window.predict
     predict.set_run(str(planted_run))
     qtbot.waitUntil(lambda: predict.model_combo.count() > 0, timeout=10_000)
@@ -133,8 +150,9 @@ def test_predict_tab_classifies_a_folder_and_exports_csv(window, qtbot, planted_
 
 
 def test_evaluate_computes_a_missing_evaluation_in_the_analysis_process(
-    window, qtbot, planted_run, tmp_path
+    analysis_window, qtbot, planted_run, tmp_path
 ):
+    window = analysis_window
     copy = tmp_path / "run"
     shutil.copytree(planted_run, copy)
     for path in (copy / "evaluation").glob("best_2_fine-tune-validation.*"):
@@ -158,7 +176,10 @@ def test_evaluate_computes_a_missing_evaluation_in_the_analysis_process(
     )
 
 
-def test_file_export_model_writes_and_verifies_an_onnx_model(window, qtbot, planted_run, tmp_path):
+def test_file_export_model_writes_and_verifies_an_onnx_model(
+    analysis_window, qtbot, planted_run, tmp_path
+):
+    window = analysis_window
     pytest.importorskip("onnxruntime")
     open_results(window, qtbot, planted_run)
     exporter = window.exporter

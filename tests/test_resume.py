@@ -32,7 +32,7 @@ from ftgui.core.training.checkpoint import (
 )
 from ftgui.core.training.resume import load_run_config, plan_resume
 from ftgui.core.training.run_folder import RunFolder, read_history
-from tests.commands import ROOT, TINY_RUN, ftgui
+from tests.commands import ROOT, TINY_RUN, ftgui, ftgui_here
 from tests.images import make_book_dataset
 
 METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
@@ -242,7 +242,9 @@ def test_resume_never_runs_code_from_a_model_file(stopped_runs, tmp_path):
 
 
 @pytest.mark.slow
-def test_kill_9_mid_run_loses_at_most_the_epoch_in_progress(dataset, tmp_path):
+def test_kill_9_mid_run_loses_at_most_the_epoch_in_progress(dataset, tmp_path, capsys):
+    """Killed as a process; `train --resume` then runs in this process (the command's wiring
+    in a fresh process is `test_resume_errors_are_one_sentence`'s)."""
     out = tmp_path / "killed run é"  # a space and a non-ASCII letter, as people name folders
     command = [sys.executable, str(ROOT / "main.py"), "train", "--data", str(dataset), *TINY_RUN]
     command += ["--epochs-head", "3", "--epochs-finetune", "5", "--out", str(out)]
@@ -261,7 +263,7 @@ def test_kill_9_mid_run_loses_at_most_the_epoch_in_progress(dataset, tmp_path):
     assert checkpoint is not None and checkpoint.phase == 1
     assert checkpoint.epochs_done >= len(before) - 3 - 1  # at most one row not yet covered
 
-    resumed = ftgui("train", "--resume", str(out))
+    resumed = ftgui_here(capsys, "train", "--resume", str(out))
     assert resumed.returncode == 0, resumed.stderr
     assert (
         f"Continuing phase 2/2 'Fine-tune' after epoch {checkpoint.epochs_done}/5" in resumed.stdout

@@ -18,7 +18,6 @@ from ftgui.core.events import (
 )
 from ftgui.core.training.run_summary import SummaryCollector, phase_best
 from ftgui.gui.train.run_progress import RunProgress
-from tests.test_gui import RUN_TIMEOUT_MS, tiny_run, window  # noqa: F401 (the window fixture)
 
 STEPS = 10
 HEAD = PhaseOutline("Head", 3, STEPS, 2_000, 14_700_000)
@@ -283,29 +282,3 @@ def test_zero_epochs_for_a_phase_is_refused_in_the_window_the_cli_and_config_jso
         UserError, match=r"^The epochs of phase 2 \('Fine-tune'\) must be .* from 1"
     ):
         RunConfig.load(tmp_path / "config.json").validate()
-
-
-@pytest.mark.slow
-def test_a_run_in_the_window_ends_with_the_summary_of_its_history(
-    window,  # noqa: F811 (the fixture imported from test_gui)
-    qtbot,
-    book_dataset,
-    tmp_path,
-):
-    from ftgui.core.training.run_folder import read_history
-
-    out = tmp_path / "gui-run"
-    tiny_run(window, book_dataset, out, head=2, finetune=1)
-    window.start_button.click()
-    qtbot.waitUntil(lambda: not window.is_running(), timeout=RUN_TIMEOUT_MS)
-    dialog = window.summary
-    assert dialog.isVisible() and dialog.folder.toolTip() == str(out)
-    rows = read_history(out)
-    head = [row for row in rows if row["phase"] == 1]
-    best = min(head, key=lambda row: (row["val_loss"], row["epoch"]))
-    assert dialog.cell_text(1, 1) == f"{best['epoch']} of 2"
-    assert dialog.cell_text(1, 3) == f"{best['val_loss']:.4f}"
-    assert dialog.test.text().startswith("accuracy ")
-    assert not dialog.isModal()  # the summary does not block the window
-    window.settings_panel.out_edit.setText(str(tmp_path / "next-run"))  # a new folder: Start
-    assert window.start_button.isEnabled()

@@ -130,13 +130,11 @@ def test_a_resumed_run_continues_the_axis_without_writing_finished_epochs_twice(
     assert [step for step, _ in _values(_read(out), PHASE_TAG)] == [1, 3]
 
 
-def test_without_the_flag_there_is_no_tensorboard_folder(dataset, tmp_path):
-    out = tmp_path / "run"
-    config = _config(dataset, out, tensorboard=False, epochs=(1, 1))
-    del config.phases[1:]  # a single-phase run
-    run(config, lambda event: None)
-    assert (out / "history.csv").exists()
-    assert not (out / TENSORBOARD_DIR).exists()
+def test_without_the_flag_there_is_no_tensorboard_folder(cats_run):
+    """The shared finished run (conftest `cats_run`), trained without the flag."""
+    assert RunConfig.load(cats_run / "config.json").tensorboard is False
+    assert len(read_history(cats_run)) == 2
+    assert not (cats_run / TENSORBOARD_DIR).exists()
 
 
 def test_the_book_recipe_starts_fine_tuning_at_step_31():
