@@ -12,6 +12,7 @@ from ftgui.cli.args import OneLineParser, add_run_arguments
 COMMANDS = {
     "train": "run the phases headless and write a run folder (see: train --help)",
     "sweep": "several trials of the recipe in one process, sharing what they have in common",
+    "audit": "likely label errors, leaks between splits and duplicates in a dataset",
     "evaluate": "accuracy, confusion matrix and per-class table of a run's model",
     "gradcam": "where a run's model looks in an image (Grad-CAM overlay as PNG)",
     "calibrate": "fit a temperature so a run's model's confidences mean what they say",
@@ -24,6 +25,7 @@ COMMANDS = {
 SUB_COMMANDS = {  # name -> (module, function taking argv and returning the exit status)
     "train": ("ftgui.cli.train", "train_main"),
     "sweep": ("ftgui.cli.sweep", "sweep_main"),
+    "audit": ("ftgui.cli.audit", "audit_main"),
     "evaluate": ("ftgui.cli.evaluate", "evaluate_main"),
     "gradcam": ("ftgui.cli.gradcam", "gradcam_main"),
     "calibrate": ("ftgui.cli.calibrate", "calibrate_main"),

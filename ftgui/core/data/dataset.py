@@ -36,6 +36,8 @@ class Dataset:
     train: Split
     validation: Split
     test: Split
+    decisions_note: str = ""  # what the folder's decisions file changed (decisions.py)
+    decisions_digest: str | None = None  # its sha256 when it was honoured
 
     @property
     def num_classes(self) -> int:
@@ -97,8 +99,15 @@ def _class_folders(root: Path, validation_split: float, seed: int) -> Dataset:
     return Dataset(root, "folders", class_names, train, validation, Split())
 
 
+NOT_CLASSES = ("_excluded",)  # where "Apply to folder" moves excluded images (decisions.py)
+
+
 def _class_names(folder: Path) -> list[str]:
-    names = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    names = sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and p.name not in NOT_CLASSES
+    )
     if not names:
         raise UserError(
             f"{folder} has no class folders; put images in {folder}/<class>/ "

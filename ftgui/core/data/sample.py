@@ -72,6 +72,13 @@ def apply_sample_defaults(config: RunConfig) -> None:
 
 
 def resolve_dataset(config: RunConfig) -> Dataset:
-    """The dataset a configuration names (writing the sample dataset on first use)."""
+    """The dataset a configuration names (writing the sample dataset on first use), with its
+    folder's decisions file applied unless the configuration ignores it."""
+    from ftgui.core.data.decisions import apply_decisions
+
     root = ensure_sample_dataset() if config.sample else Path(str(config.data_dir))
-    return find_dataset(root, config.validation_split, config.seed)
+    dataset = find_dataset(root, config.validation_split, config.seed)
+    if not config.ignore_decisions:
+        applied = apply_decisions(dataset)
+        dataset.decisions_note, dataset.decisions_digest = applied.note(), applied.digest
+    return dataset

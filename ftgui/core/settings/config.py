@@ -25,6 +25,10 @@ from ftgui.core.settings.layer_plan import check_layer_name, trainable_from
 from ftgui.core.settings.optimizers import OPTIMIZERS
 from ftgui.core.settings.vgg16 import MAX_IMAGE_SIZE
 
+# Facts a run records in its config.json beside the settings (read back as nothing: they are
+# not settings): the sha256 of the dataset's decisions file the run honoured.
+RECORDED = ("decisions_digest",)
+
 __all__ = [
     "BOOK_UNFREEZE_FROM",
     "DISTRIBUTE_CHOICES",
@@ -116,6 +120,7 @@ class RunConfig:
     dropout: float = RUN["dropout"].default
     out_dir: str | None = RUN["out_dir"].default
     tensorboard: bool = RUN["tensorboard"].default
+    ignore_decisions: bool = RUN["ignore_decisions"].default
     phases: list[PhaseConfig] = field(default_factory=book_phases)
     # Speed: frozen-prefix reuse (feature_cache.py); GPU options (None: on when a GPU is seen).
     cache_features: bool = RUN["cache_features"].default
@@ -155,6 +160,7 @@ class RunConfig:
             raise UserError(
                 f"{source} is not a JSON object; it should look like a run's config.json."
             )
+        data = {k: v for k, v in data.items() if k not in RECORDED}
         _refuse_unknown(data, [f.name for f in dataclasses.fields(cls)], source)
         values: dict[str, Any] = {}
         for key, value in data.items():
@@ -164,9 +170,10 @@ class RunConfig:
                 values[key] = RUN[key].typed(value, f"'{key}' in {source}")
         return cls(**values)
 
-    def save(self, path: Path) -> None:
-        """Write `path` as indented JSON; a process killed mid-write leaves the old file whole."""
-        text = json.dumps(self.to_dict(), indent=2) + "\n"
+    def save(self, path: Path, recorded: dict[str, Any] | None = None) -> None:
+        """Write `path` as indented JSON; a process killed mid-write leaves the old file whole.
+        `recorded`: facts of the run kept beside the settings (`RECORDED`), not settings."""
+        text = json.dumps({**self.to_dict(), **(recorded or {})}, indent=2) + "\n"
         write_atomically(Path(path), lambda partial: partial.write_text(text, encoding="utf-8"))
 
     @classmethod

@@ -169,6 +169,16 @@ RUN_SETTINGS: tuple[Setting, ...] = (
         title="Write TensorBoard logs (run folder's tensorboard/)",
     ),
     Setting(
+        "ignore_decisions",
+        bool,
+        False,
+        "ignore decisions",
+        "train on the dataset folder as it is, ignoring its ftgui-decisions.csv (the keep, "
+        "exclude and relabel decisions made in an audit; honoured by default)",
+        flag="--ignore-decisions",
+        title="Ignore the dataset's decisions file",
+    ),
+    Setting(
         "cache_features",
         bool,
         True,

@@ -98,11 +98,12 @@ class RunFolder:
         config.out_dir = str(self.path)
         self.write_config(config)
 
-    def write_config(self, config: RunConfig) -> None:
-        """config.json: every resolved setting, written by `RunConfig.save` (atomically)."""
+    def write_config(self, config: RunConfig, recorded: dict[str, object] | None = None) -> None:
+        """config.json: every resolved setting, written by `RunConfig.save` (atomically), and
+        the `recorded` facts (`config.RECORDED`)."""
         path = self.path / CONFIG_FILE
         try:
-            config.save(path)
+            config.save(path, recorded)
         except OSError as exc:
             raise UserError(write_failure(path, exc)) from None
 
