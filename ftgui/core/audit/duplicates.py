@@ -13,8 +13,10 @@ outputs on very different scales with a large shared component) and compared by 
 similarity. The threshold adapts to the dataset and space: every image's distance to its
 nearest neighbour, 1 − similarity, is taken on a log scale, and a pair is a near copy when its
 log-distance lies more than `ROBUST_Z` robust standard deviations (1.4826 × the median absolute
-deviation) below the median nearest-neighbour log-distance: far closer than images of this
-dataset normally are to their closest other image. A pair found in either space is listed, with
+deviation) below the median nearest-neighbour log-distance, and its distance is under 1/`CLOSER`
+of that median (where nearest-neighbour distances are all alike, the spread is tiny and the
+first rule alone would flag ordinary neighbours): far closer than images of this dataset
+normally are to their closest other image. A pair found in either space is listed, with
 the higher of its two similarities.
 """
 
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 ROBUST_Z = 4.0
+CLOSER = 4.0  # and at least this many times closer than the median nearest neighbour
 THUMBNAIL = 8  # side of the thumbnails compared
 BLOCK = 1024
 EXACT, NEAR = "exact", "near"
@@ -101,10 +104,12 @@ def adaptive_threshold(nearest: np.ndarray) -> Threshold:
     distance = np.log(np.clip(1.0 - nearest, 1e-9, None))
     median = float(np.median(distance))
     spread = 1.4826 * float(np.median(np.abs(distance - median))) or 1e-3
-    similarity = 1.0 - float(np.exp(median - ROBUST_Z * spread))
+    log_distance = min(median - ROBUST_Z * spread, median - np.log(CLOSER))
+    similarity = 1.0 - float(np.exp(log_distance))
     rule = (
         f"log(1 − nearest-neighbour similarity) more than {ROBUST_Z:g} robust SDs "
-        f"(1.4826 × MAD) below its median over the dataset"
+        f"(1.4826 × MAD) below its median over the dataset, and 1 − similarity under 1/{CLOSER:g} "
+        f"of the median nearest-neighbour distance"
     )
     return Threshold(similarity, float(np.median(nearest)), rule)
 

@@ -181,24 +181,28 @@ def planned_moves(dataset: Dataset) -> list[Move]:
 
 def apply_to_folder(dataset: Dataset) -> list[Move]:
     """Move the files as `planned_moves` says and record each move in the undo list. Nothing
-    is deleted; an existing target is an error before anything moves. The decisions file stays
-    as it is (its moved paths match no file any more; after an undo they apply again)."""
+    is deleted or overwritten: a name already taken in the target folder gets `-2`, `-3`, …
+    before its suffix. The decisions file stays as it is (its moved paths match no file any
+    more; after an undo they apply again)."""
     root = Path(dataset.root)
-    moves = planned_moves(dataset)
-    taken = [m.target for m in moves if (root / m.target).exists()]
-    if taken:
-        raise UserError(
-            f"{root / taken[0]} already exists; move it away first (nothing was moved)."
-        )
     done: list[Move] = []
     try:
-        for move in moves:
+        for planned in planned_moves(dataset):
+            move = Move(planned.source, _free_name(root, planned.target))
             (root / move.target).parent.mkdir(parents=True, exist_ok=True)
             os.rename(root / move.source, root / move.target)
             done.append(move)
     finally:
         _record_undo(root, [*read_undo(root), *done])
     return done
+
+
+def _free_name(root: Path, target: str) -> str:
+    path, n = Path(target), 1
+    while (root / path).exists():
+        n += 1
+        path = Path(target).with_name(f"{Path(target).stem}-{n}{Path(target).suffix}")
+    return path.as_posix()
 
 
 def read_undo(root: str | Path) -> list[Move]:

@@ -77,9 +77,8 @@ class WholeRun:
         dataset = resolve_dataset(self.config)
         if not self.resume:
             folder.check_free()
-        if dataset.decisions_digest is not None:
+        if dataset.decisions_note:
             self.listener(Status(dataset.decisions_note))
-            folder.write_config(self.config, {"decisions_digest": dataset.decisions_digest})
         key, report = inputs.checked(self.config, dataset, self.listener, self.time)
         self.trainer.prepare(dataset, report, inputs.features, key)
         stopped = self.trainer.train_phases()

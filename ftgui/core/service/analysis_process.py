@@ -1,5 +1,6 @@
 """A child process that evaluates runs, computes Grad-CAM, predicts, calibrates, compares
-test-time augmentation, exports and writes reports, so the window never loads TensorFlow.
+test-time augmentation, exports, writes reports and audits datasets, so the window never loads
+TensorFlow.
 
 It loads TensorFlow once, keeps the models it loaded (keyed by file and modification time),
 and answers one request at a time. The parent side is blocking and thread-safe: the window
@@ -66,6 +67,16 @@ class TtaRequest:
 class ReportRequest:
     run_dir: str
     out: str  # the HTML file
+
+
+@dataclass(frozen=True)
+class AuditRequest:
+    """Audit a run's dataset with its settings (`run_dir`), or the dataset `config` names."""
+
+    out: str  # the audit folder (made when missing)
+    run_dir: str = ""
+    config: Any = None  # a RunConfig, used when `run_dir` is empty
+    folds: int = 5
 
 
 @dataclass(frozen=True)
@@ -142,6 +153,8 @@ def handle(request: object, cache: ModelCache, send: Callable[[object], None], s
 
         status = lambda text: send(Status(text))  # noqa: E731
         return write_report(request.run_dir, Path(request.out), status, stop.is_set, flag=None)
+    if isinstance(request, AuditRequest):
+        return audit(request, send, stop)
     raise TypeError(f"unknown request {request!r}")
 
 
@@ -189,6 +202,19 @@ def export(request: ExportRequest, send: Callable[[object], None]) -> Any:
     choice = resolve_model(info, request.model)
     status = lambda text: send(Status(text))  # noqa: E731
     return export_model(info, choice, request.format, Path(request.out), status, flag=None)
+
+
+def audit(request: AuditRequest, send: Callable[[object], None], stop: Any) -> Any:
+    """Write the audit into `request.out` (an AuditOutcome), or None when stopped."""
+    from ftgui.core.audit.audit import audit_dataset
+    from ftgui.core.files import check_writable_folder
+    from ftgui.core.training.resume import load_run_config
+
+    config = load_run_config(request.run_dir) if request.run_dir else request.config
+    config.validate()
+    out = check_writable_folder(request.out, None)
+    say = lambda text: send(Status(text))  # noqa: E731
+    return audit_dataset(config, out, request.folds, say, stop.is_set)
 
 
 def serve_analysis(requests: Any, replies: Any, stop: Any) -> None:

@@ -92,11 +92,12 @@ class RunFolder:
     def model_path(self) -> Path:
         return self.path / MODEL_FILE
 
-    def start(self, config: RunConfig) -> None:
-        """Create the folder and save the resolved configuration before any training."""
+    def start(self, config: RunConfig, recorded: dict[str, object] | None = None) -> None:
+        """Create the folder and save the resolved configuration (and `recorded` facts) before
+        any training."""
         self.create()
         config.out_dir = str(self.path)
-        self.write_config(config)
+        self.write_config(config, recorded)
 
     def write_config(self, config: RunConfig, recorded: dict[str, object] | None = None) -> None:
         """config.json: every resolved setting, written by `RunConfig.save` (atomically), and

@@ -128,8 +128,9 @@ class PhaseRunner:
         self._build()
         if self.resume:
             folder.keep_history(self.point.run_epochs_done)
-        else:
-            folder.start(config)
+        else:  # config.json records the digest of the decisions file the dataset honoured
+            digest = dataset.decisions_digest
+            folder.start(config, {"decisions_digest": digest} if digest else None)
         report.save(folder.path)
         if config.tensorboard:
             self.tensorboard = open_tensorboard_log(folder.path, config.phases)
