@@ -41,9 +41,14 @@ class Truth:
 
 
 def planted_dataset(
-    root: Path, label_error_share: float = 0.05, copies_per_kind: int = 4, seed: int = 0
+    root: Path,
+    label_error_share: float = 0.05,
+    copies_per_kind: int = 4,
+    seed: int = 0,
+    per_class: int | None = None,
 ) -> Truth:
-    """Write the digits with planted faults under `root` (book layout) and return the truth."""
+    """Write the digits with planted faults under `root` (book layout) and return the truth;
+    `per_class` keeps that many images of each digit (default: all, about 178)."""
     import numpy as np
     from PIL import Image
     from sklearn.datasets import load_digits
@@ -53,8 +58,8 @@ def planted_dataset(
     truth = Truth()
     files: list[tuple[str, int, Path]] = []  # split, class, path
     for digit in DIGITS:
-        indices = rng.permutation(np.flatnonzero(digits.target == digit))
-        bounds = np.cumsum([0, *(int(round(s * len(indices))) for s in SHARES)])
+        indices = rng.permutation(np.flatnonzero(digits.target == digit))[:per_class]
+        bounds = np.cumsum([0, *(round(s * len(indices)) for s in SHARES)])
         bounds[-1] = len(indices)
         for k, split in enumerate(("train", "validation", "test")):
             folder = root / split / f"digit_{digit}"
@@ -65,7 +70,7 @@ def planted_dataset(
                 Image.fromarray(pixels).convert("RGB").save(path)
                 files.append((split, digit, path))
     fitted = [f for f in files if f[0] != "test"]
-    for k in rng.choice(len(fitted), int(round(label_error_share * len(fitted))), replace=False):
+    for k in rng.choice(len(fitted), round(label_error_share * len(fitted)), replace=False):
         split, digit, path = fitted[k]
         wrong = rng.choice([d for d in DIGITS if d != digit])
         moved = root / split / f"digit_{wrong}" / path.name
@@ -144,8 +149,10 @@ def main() -> None:
         dup_recall, false_pairs = duplicate_scores(pairs, truth)
         print(f"planted: {len(truth.mislabelled)} label errors, {len(truth.copies)} copies")
         print(f"audit: {audit_seconds:.1f} s; flagged {len(issues)}")
-        print(f"label errors, top 2N: cleanlab precision {precision:.2f} recall {recall:.2f}; "
-              f"self-confidence precision {base_precision:.2f} recall {base_recall:.2f}")  # fmt: skip
+        print(
+            f"label errors, top 2N: cleanlab precision {precision:.2f} recall {recall:.2f}; "
+            f"self-confidence precision {base_precision:.2f} recall {base_recall:.2f}"
+        )
         print(f"duplicates: recall {dup_recall}; {false_pairs} pairs that are no planted copy")
         if not args.skip_plain:
             plain = [sys.executable, "benchmarks/plain_keras.py", str(data), str(args.size),

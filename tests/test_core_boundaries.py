@@ -63,6 +63,7 @@ CORE_LAYERS = (
     "model",
     "training",
     "analysis",
+    "audit",
     "run",
     "sweep",
     "export",

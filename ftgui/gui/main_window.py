@@ -1,7 +1,7 @@
 """The main window: lays out the rooms and wires their signals; each room is its own module.
 
-Tabs: Train (settings, phases, layers, Start/Stop, progress, live curves), Results, Predict,
-Experiments (every run in the runs folder, their curves overlaid).
+Tabs: Train (settings, phases, layers, Start/Stop, progress, live curves), Results, Audit,
+Predict, Experiments (every run in the runs folder, their curves overlaid).
 The run controller owns the training process and sends one event stream; each view (and the
 window itself) declares a handler per event type it draws and is subscribed to exactly those.
 File actions read run folders and import datasets in the background.
@@ -22,6 +22,7 @@ from ftgui.core.settings.config import RunConfig
 from ftgui.core.settings.layer_plan import LayerPlan
 from ftgui.core.training.run_summary import RunSummary
 from ftgui.gui.analysis_client import AnalysisClient
+from ftgui.gui.audit.wiring import attach_audit
 from ftgui.gui.experiments.view import ExperimentsView
 from ftgui.gui.export_dialog import ExportDialog
 from ftgui.gui.file_actions import FileActions, shown_copy
@@ -69,6 +70,7 @@ class MainWindow(EventView, QMainWindow):
         self.summary = RunSummaryDialog(self)
         self.tabs = QTabWidget()
         self._build_layout()
+        self.audit = attach_audit(self)  # a tab beside Results, opened from Train and Results
         self._build_menus()
         self._connect()
         self.load_config(self.config)
@@ -326,12 +328,8 @@ class MainWindow(EventView, QMainWindow):
         self.runs.start_preloading()
 
     def confirm_stop_and_quit(self) -> bool:
-        answer = QMessageBox.question(
-            self,
-            "ftgui",
-            "Training is running. Stop at the end of this batch and quit? "
-            "Every finished epoch stays in the run folder.",
-        )
+        text = "Training is running. Stop at the end of this batch and quit? Every finished "
+        answer = QMessageBox.question(self, "ftgui", text + "epoch stays in the run folder.")
         return answer == QMessageBox.StandardButton.Yes
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -344,6 +342,7 @@ class MainWindow(EventView, QMainWindow):
             return
         self.files.cancel_import()
         self.runs.shut_down()
+        self.audit.cancel()
         self.analysis.close()
         save_window_state(self.settings, self, self.page)
         event.accept()

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
-ROBUST_Z = 4.0
+ROBUST_Z = 3.0
 CLOSER = 4.0  # and at least this many times closer than the median nearest neighbour
 THUMBNAIL = 8  # side of the thumbnails compared
 BLOCK = 1024

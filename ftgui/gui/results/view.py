@@ -50,6 +50,8 @@ class ResultsView(QWidget):
     """Shows one run's evaluations; `show_run(folder)` loads it in the background."""
 
     errored = Signal(object, object)
+    run_shown = Signal(str)  # the run shown from now on (the Audit tab shows its audit)
+    audit_requested = Signal(str)  # audit the open run's dataset
 
     def __init__(self, client: AnalysisClient, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,6 +63,8 @@ class ResultsView(QWidget):
         self.model_combo, self.split_combo = QComboBox(), QComboBox()
         self.evaluate_button = QPushButton("Evaluate")
         self.save_button = QPushButton("Save PNG…")
+        self.audit_button = QPushButton("Audit dataset…")
+        self.audit_button.setToolTip("Likely label errors and leaks in this run's dataset")
         self.save_button.setToolTip("Save the confusion matrix as a PNG image")
         self.summary = QLabel("Open a run (File → Open run folder…) or train one to see results.")
         self.summary.setWordWrap(True)
@@ -91,6 +95,7 @@ class ResultsView(QWidget):
             controls.addWidget(widget)
         controls.addWidget(self.evaluate_button)
         controls.addStretch(1)
+        controls.addWidget(self.audit_button)
         changes = QHBoxLayout()
         changes.addWidget(QLabel("By fine-tuning:"))
         changes.addWidget(self.fixed_button)
@@ -125,6 +130,9 @@ class ResultsView(QWidget):
             combo.currentIndexChanged.connect(self._selection_changed)
         self.evaluate_button.clicked.connect(self.evaluate_selected)
         self.save_button.clicked.connect(self.save_matrix_dialog)
+        self.audit_button.clicked.connect(
+            lambda: self.contents and self.audit_requested.emit(self.contents.run_dir)
+        )
         self.matrix.clicked.connect(lambda index: self.show_cell(index.row(), index.column()))
         self.matrix.verticalHeader().sectionClicked.connect(self.show_class)
         self.per_class.cellClicked.connect(lambda row, column: self.show_class(row))
@@ -146,6 +154,7 @@ class ResultsView(QWidget):
         """Read what the run folder holds, then show `model` on `split` (or the defaults)."""
         self.detail.clear()  # at once: its image belongs to the run shown before
         self._read_run(run_dir, model, split)
+        self.run_shown.emit(run_dir)
 
     def _read_run(self, run_dir: str, model: str | None, split: str | None) -> None:
         self._shown_task.cancel()  # a late read of the run shown before is dropped
@@ -220,6 +229,7 @@ class ResultsView(QWidget):
         """Show `evaluation`; the detail's image follows it (that model's row) or empties."""
         self.evaluation = evaluation
         self.earlier_model = earlier.model if earlier else None
+        self.audit_button.setEnabled(self.contents is not None)
         classes = evaluation.classes if evaluation else []
         self.matrix.set_matrix(classes, evaluation.confusion if evaluation else [])
         self.per_class.fill(evaluation)

@@ -53,6 +53,7 @@ class SettingsPanel(PathDialogs, QGroupBox):
     changed = Signal()
     dataset_scanned = Signal(object)  # Dataset or None
     sample_chosen = Signal()
+    audit_requested = Signal()  # audit the dataset shown (the Audit tab)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Data and model", parent)
@@ -68,6 +69,10 @@ class SettingsPanel(PathDialogs, QGroupBox):
             placeholderText="folder with train/ and validation/, or class folders"
         )
         self.sample_button = QPushButton("Sample dataset")
+        self.audit_button = QPushButton("Audit…")
+        self.audit_button.setToolTip(
+            "Look for likely label errors, leaks between splits and duplicates in this dataset"
+        )
         self.data_reason = ReasonLabel()
         self.weights_combo = QComboBox()
         for key, label in WEIGHT_LABELS:
@@ -101,7 +106,10 @@ class SettingsPanel(PathDialogs, QGroupBox):
         grid.addWidget(QLabel("Dataset"), 0, 0)
         grid.addLayout(
             row_of(
-                self.data_edit, self._browse_button(self._browse_data, "data"), self.sample_button
+                self.data_edit,
+                self._browse_button(self._browse_data, "data"),
+                self.sample_button,
+                self.audit_button,
             ),
             0,
             1,
@@ -138,6 +146,7 @@ class SettingsPanel(PathDialogs, QGroupBox):
 
         self.data_edit.textEdited.connect(self._data_typed)
         self.sample_button.clicked.connect(self.use_sample)
+        self.audit_button.clicked.connect(self.audit_requested)
         self.weights_combo.currentIndexChanged.connect(self._weights_changed)
         self.weights_edit.textChanged.connect(self._weights_changed)
         self.out_edit.textChanged.connect(self.check_out)
@@ -213,6 +222,7 @@ class SettingsPanel(PathDialogs, QGroupBox):
         self.speed.button.setEnabled(True)  # folding changes nothing a run uses
         if not running:
             self._companions_follow()
+            self._audit_follows()
             self._weights_changed()
             self.check_out()  # the run just written there: Start now says so before clearing
 
@@ -263,8 +273,13 @@ class SettingsPanel(PathDialogs, QGroupBox):
         self._dataset_checked()
 
     def _dataset_checked(self) -> None:
+        self._audit_follows()
         self.dataset_scanned.emit(self.dataset)
         self.changed.emit()
+
+    def _audit_follows(self) -> None:
+        """Audit… needs a dataset that was found (or the sample)."""
+        self.audit_button.setEnabled(self.sample or self.dataset is not None)
 
     def _weights_changed(self) -> None:
         key = self.weights_combo.currentData()
