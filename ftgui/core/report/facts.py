@@ -84,7 +84,7 @@ class ReportFacts:
     def summary_line(self) -> str:
         phases = ", ".join(f"{p.name} ({p.epochs} epochs)" for p in self.phases)
         test = (
-            f"test accuracy {self.evaluation.accuracy:.4f}"
+            f"test accuracy {self.evaluation.accuracy:.4f} ({self.evaluation.accuracy:.1%})"
             if self.evaluation and self.evaluation.split == "test"
             else "no test split"
         )
