@@ -9,6 +9,7 @@ Prints where its time went (`import_seconds`, `data_seconds`, `build_seconds`,
 
 import sys
 import time
+from pathlib import Path
 
 started = time.perf_counter()
 import keras  # noqa: E402
@@ -38,14 +39,19 @@ def main() -> None:
     augment = "--augment" in sys.argv
     keras.utils.set_random_seed(seed)
     started = time.perf_counter()
+    classes = len([p for p in Path(f"{data}/train").iterdir() if p.is_dir()])
+    binary = classes == 2  # the book's sigmoid; a softmax over more classes
+    mode, loss = (
+        ("binary", "binary_crossentropy") if binary else ("int", "sparse_categorical_crossentropy")
+    )
     train = keras.utils.image_dataset_from_directory(
-        f"{data}/train", image_size=(size, size), batch_size=batch, label_mode="binary", seed=seed
+        f"{data}/train", image_size=(size, size), batch_size=batch, label_mode=mode, seed=seed
     )
     validation = keras.utils.image_dataset_from_directory(
         f"{data}/validation",
         image_size=(size, size),
         batch_size=batch,
-        label_mode="binary",
+        label_mode=mode,
         shuffle=False,
     )
     print(f"data_seconds {time.perf_counter() - started:.2f}", flush=True)
@@ -67,14 +73,12 @@ def main() -> None:
     x = layers.Flatten()(x)
     x = layers.Dense(256, activation="relu")(x)
     x = layers.Dropout(0.5)(x)
-    outputs = layers.Dense(1, activation="sigmoid")(x)
+    outputs = layers.Dense(1, "sigmoid")(x) if binary else layers.Dense(classes, "softmax")(x)
     model = keras.Model(inputs, outputs)
 
     print(f"build_seconds {time.perf_counter() - started:.2f}", flush=True)
     conv_base.trainable = False
-    model.compile(
-        optimizer=keras.optimizers.RMSprop(2e-5), loss="binary_crossentropy", metrics=["accuracy"]
-    )
+    model.compile(optimizer=keras.optimizers.RMSprop(2e-5), loss=loss, metrics=["accuracy"])
     started = time.perf_counter()
     timer = ValidationTime()
     head = model.fit(
@@ -89,9 +93,7 @@ def main() -> None:
         if layer.name == "block5_conv1":
             set_trainable = True
         layer.trainable = set_trainable
-    model.compile(
-        optimizer=keras.optimizers.RMSprop(1e-5), loss="binary_crossentropy", metrics=["accuracy"]
-    )
+    model.compile(optimizer=keras.optimizers.RMSprop(1e-5), loss=loss, metrics=["accuracy"])
     started = time.perf_counter()
     timer = ValidationTime()
     fine = model.fit(
