@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import numpy as np
+    from sklearn.pipeline import Pipeline
 
 C = 1.0  # inverse regularisation strength (scikit-learn's default)
 
@@ -27,7 +28,7 @@ class LabelIssue:
     self_confidence: float  # its probability of the given label
 
 
-def _classifier():  # type: ignore[no-untyped-def]
+def _classifier() -> Pipeline:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -67,7 +68,7 @@ def out_of_sample_probabilities(
     return probabilities
 
 
-def _all_classes(model, features: np.ndarray, classes: int) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _all_classes(model: Pipeline, features: np.ndarray, classes: int) -> np.ndarray:
     """predict_proba with a column for every class (a fold may lack one)."""
     import numpy as np
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ftgui.core.analysis.evaluation_files import Evaluation, evaluation_files, read_evaluation
 from ftgui.core.analysis.evaluation_images import available_splits
 from ftgui.core.analysis.models import FINAL, RunInfo, read_run_info, resolve_model
 from ftgui.core.files import check_writable_file, write_run_file
+
+if TYPE_CHECKING:
+    import keras
 
 REPORT_FILE = "report.html"
 HARDEST = 12
@@ -63,11 +67,13 @@ def write_report(
     return path
 
 
-def _evaluation(info: RunInfo, model: object, say: Status, stop: Stop | None) -> Evaluation | None:
+def _evaluation(
+    info: RunInfo, model: keras.Model, say: Status, stop: Stop | None
+) -> Evaluation | None:
     """The final model's stored evaluation on the first available split, scored if missing."""
     split = available_splits(info)[0]
     if evaluation_files(info.folder, FINAL, split)[1].is_file():
         return read_evaluation(info.folder, FINAL, split)
     from ftgui.core.analysis.evaluation import evaluate
 
-    return evaluate(info, resolve_model(info, FINAL), split, say, stop, model)  # type: ignore[arg-type]
+    return evaluate(info, resolve_model(info, FINAL), split, say, stop, model)
