@@ -6,12 +6,10 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ftgui.core.audit.duplicates import find_duplicates, thumbnails
-from ftgui.core.audit.files import IssueRow, PairRow, pair_order, write_audit
+from ftgui.core.audit.files import IssueRow, PairRow, StoredAudit, pair_order, write_audit
 from ftgui.core.audit.label_issues import (
     C,
     find_label_issues,
@@ -29,36 +27,10 @@ Stop = Callable[[], bool]
 DEFAULT_FOLDS = 5
 
 
-@dataclass(frozen=True)
-class AuditOutcome:
-    """What an audit found, for the summary lines."""
-
-    folder: Path
-    summary: dict[str, Any]
-    issues: list[IssueRow]
-    pairs: list[PairRow]
-
-    def lines(self) -> list[str]:
-        leaks = [p for p in self.pairs if p.leak]
-        test_train = sum(1 for p in leaks if {p.split_a, p.split_b} == {"test", "train"})
-        within = len(self.pairs) - len(leaks)
-        imbalance = self.summary["imbalance"]
-        return [
-            f"{len(self.issues)} likely label error{'s' * (len(self.issues) != 1)} "
-            f"(of {self.summary['images']} images; cleanlab, {self.summary['folds']}-fold "
-            f"out-of-sample probabilities)",
-            f"{len(leaks)} leak{'s' * (len(leaks) != 1)} between splits ({test_train} test↔train), "
-            f"{within} duplicate pair{'s' * (within != 1)} within a split",
-            f"imbalance: largest training class {imbalance['largest']} images, smallest "
-            f"{imbalance['smallest']} (×{imbalance['ratio']:.1f})",
-            f"audited in {self.summary['seconds']:.1f} s; files in {self.folder}",
-        ]
-
-
 def audit_dataset(
     config: RunConfig, out: Path, folds: int = DEFAULT_FOLDS, say: Say | None = None,
     stop: Stop | None = None,
-) -> AuditOutcome | None:  # fmt: skip
+) -> StoredAudit | None:  # fmt: skip
     """Audit the dataset `config` names at its image size and weights; write into `out`.
     None when stopped (nothing written)."""
     import numpy as np
@@ -153,7 +125,7 @@ def audit_dataset(
         "seconds": time.perf_counter() - started,
     }
     write_audit(out, issues, pairs, summary)
-    return AuditOutcome(out, summary, issues, pairs)
+    return StoredAudit(out, summary, issues, pairs)
 
 
 def _progress(tell: Say) -> Callable[[int, int], None]:

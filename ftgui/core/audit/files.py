@@ -86,10 +86,29 @@ def _write_csv(path: Path, header: tuple[str, ...], rows: list[tuple]) -> None:
 
 @dataclass(frozen=True)
 class StoredAudit:
+    """An audit as written (or read back): its folder, audit.json and the two tables."""
+
     folder: Path
     summary: dict[str, Any]
     issues: list[IssueRow]
     pairs: list[PairRow]
+
+    def lines(self) -> list[str]:
+        """The printed summary: label errors, leaks (test↔train), duplicates, imbalance."""
+        leaks = [p for p in self.pairs if p.leak]
+        test_train = sum(1 for p in leaks if {p.split_a, p.split_b} == {"test", "train"})
+        within = len(self.pairs) - len(leaks)
+        imbalance = self.summary["imbalance"]
+        return [
+            f"{len(self.issues)} likely label error{'s' * (len(self.issues) != 1)} "
+            f"(of {self.summary['images']} images; cleanlab, {self.summary['folds']}-fold "
+            f"out-of-sample probabilities)",
+            f"{len(leaks)} leak{'s' * (len(leaks) != 1)} between splits ({test_train} test↔train), "
+            f"{within} duplicate pair{'s' * (within != 1)} within a split",
+            f"imbalance: largest training class {imbalance['largest']} images, smallest "
+            f"{imbalance['smallest']} (×{imbalance['ratio']:.1f})",
+            f"audited in {self.summary['seconds']:.1f} s; files in {self.folder}",
+        ]
 
 
 def read_audit(folder: str | Path) -> StoredAudit:

@@ -205,7 +205,7 @@ def export(request: ExportRequest, send: Callable[[object], None]) -> Any:
 
 
 def audit(request: AuditRequest, send: Callable[[object], None], stop: Any) -> Any:
-    """Write the audit into `request.out` (an AuditOutcome), or None when stopped."""
+    """Write the audit into `request.out` (a StoredAudit), or None when stopped."""
     from ftgui.core.audit.audit import audit_dataset
     from ftgui.core.files import check_writable_folder
     from ftgui.core.training.resume import load_run_config
