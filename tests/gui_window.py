@@ -16,18 +16,25 @@ ROOT = Path(__file__).resolve().parents[1]
 RUN_TIMEOUT_MS = 180_000
 
 
-def main_window(qtbot) -> Iterator[MainWindow]:
-    """The body of conftest's `window` fixture: a shown main window with default settings and
-    no remembered state; a run still going at the end is stopped and waited for."""
+def main_window(
+    qtbot,
+    config: RunConfig | None = None,
+    size: tuple[int, int] | None = None,
+    timeout_ms: int = RUN_TIMEOUT_MS,
+) -> Iterator[MainWindow]:
+    """The body of conftest's `window` fixture: a shown main window with `config` (default
+    settings) and no remembered state; a run still going at the end is stopped and waited for."""
     window_settings().clear()  # no recent files or geometry from an earlier test
-    win = MainWindow(RunConfig())
+    win = MainWindow(config or RunConfig())
     qtbot.addWidget(win)
+    if size is not None:
+        win.resize(*size)
     win.show()
     yield win
     if win.is_running():
         win.close_when_stopped = True
         win.stop_training()
-        qtbot.waitUntil(lambda: not win.is_running(), timeout=RUN_TIMEOUT_MS)
+        qtbot.waitUntil(lambda: not win.is_running(), timeout=timeout_ms)
 
 
 def tiny_run(window: MainWindow, data: Path, out: Path, head: int = 2, finetune: int = 2) -> None:

@@ -25,7 +25,7 @@ from ftgui.core.sweep.record import SweepRecord
 from ftgui.gui.experiments.run_tree import ROW_ROLE
 from ftgui.gui.experiments.sweep_dialog import SweepDialog
 from ftgui.gui.main_window import MainWindow
-from ftgui.gui.shared.app_settings import window_settings
+from tests.gui_window import main_window
 from tests.images import make_book_dataset
 
 RUN_TIMEOUT_MS = 240_000
@@ -62,16 +62,7 @@ def runs(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def window(qtbot, data, runs):
-    window_settings().clear()
-    win = MainWindow(tiny_config(data))
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    yield win
-    if win.is_running():
-        win.close_when_stopped = True
-        win.stop_training()
-        qtbot.waitUntil(lambda: not win.is_running(), timeout=RUN_TIMEOUT_MS)
+    yield from main_window(qtbot, tiny_config(data), (1280, 800), RUN_TIMEOUT_MS)
 
 
 def open_dialog(window: MainWindow) -> SweepDialog:
