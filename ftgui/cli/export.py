@@ -100,8 +100,7 @@ def _temperature(info: RunInfo, choice: ModelChoice) -> float:
     from ftgui.core.analysis.model_calibration import calibration_of
 
     calibration = calibration_of(info, choice, _say)
-    if calibration is None:
-        raise KeyboardInterrupt
+    assert calibration is not None  # None only when stopped, and no stop is given
     _say(f"Calibrated: temperature {calibration.temperature:.4f} baked into the output layer")
     return calibration.temperature
 
