@@ -35,8 +35,9 @@ class OneLineParser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    """The flags of the `train` command (all default to None: "not given")."""
+def add_run_arguments(parser: argparse.ArgumentParser, leave_out: tuple[str, ...] = ()) -> None:
+    """The flags of the `train` command (all default to None: "not given"), but the settings
+    named in `leave_out` (a command that gives their flag another meaning)."""
     data = parser.add_mutually_exclusive_group()
     for setting in RUN_SETTINGS:
         if setting.name in DATA_SOURCES:
@@ -47,7 +48,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="a run's config.json to start from (other flags override it)",
     )
     for setting in RUN_SETTINGS:
-        if setting.flag and setting.name not in DATA_SOURCES and setting.section != SPEED:
+        own = setting.name not in DATA_SOURCES and setting.name not in leave_out
+        if setting.flag and own and setting.section != SPEED:
             _add_setting_flag(parser, setting)
     _add_phase_flags(parser)
     for setting in LAST_PHASE_SETTINGS:

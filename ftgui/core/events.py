@@ -63,6 +63,29 @@ class EpochEnded:
 
 
 @dataclass(frozen=True)
+class LayerHealth:
+    """One trainable layer at one finished epoch (phase and epoch 0-based): see
+    `training/health_file.py`."""
+
+    phase: int
+    epoch: int
+    layer: str
+    weight_norm: float
+    update_ratio: float
+    grad_norm: float
+
+
+@dataclass(frozen=True)
+class HealthMeasured:
+    """The trainable layers' health at a finished epoch, sent just before its `EpochEnded`."""
+
+    phase: int
+    epoch: int  # 0-based within the phase
+    layers: tuple[LayerHealth, ...]
+    replayed: bool = False  # finished before a resume, sent again from layer_health.csv
+
+
+@dataclass(frozen=True)
 class PhaseEnded:
     phase: int
     epochs_done: int
@@ -151,6 +174,7 @@ Event = (
     | PhaseStarted
     | BatchEnded
     | EpochEnded
+    | HealthMeasured
     | PhaseEnded
     | RunEnded
     | DeviceMemory

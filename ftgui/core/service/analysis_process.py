@@ -1,6 +1,6 @@
 """A child process that evaluates runs, computes Grad-CAM, predicts, calibrates, compares
-test-time augmentation, exports, writes reports and audits datasets, so the window never loads
-TensorFlow.
+test-time augmentation, exports, writes reports, audits datasets and finds learning rates, so
+the window never loads TensorFlow.
 
 It loads TensorFlow once, keeps the models it loaded (keyed by file and modification time),
 and answers one request at a time. The parent side is blocking and thread-safe: the window
@@ -88,6 +88,14 @@ class ExportRequest:
 
 
 @dataclass(frozen=True)
+class LrFindRequest:
+    """The learning-rate finder of phase `phase` (1-based) of `config` (a RunConfig)."""
+
+    config: Any
+    phase: int
+
+
+@dataclass(frozen=True)
 class Progress:
     done: int
     total: int
@@ -155,6 +163,8 @@ def handle(request: object, cache: ModelCache, send: Callable[[object], None], s
         return write_report(request.run_dir, Path(request.out), status, stop.is_set, flag=None)
     if isinstance(request, AuditRequest):
         return audit(request, send, stop)
+    if isinstance(request, LrFindRequest):
+        return find_rate(request, send, stop)
     raise TypeError(f"unknown request {request!r}")
 
 
@@ -215,6 +225,19 @@ def audit(request: AuditRequest, send: Callable[[object], None], stop: Any) -> A
     out = check_writable_folder(request.out, None)
     say = lambda text: send(Status(text))  # noqa: E731
     return audit_dataset(config, out, request.folds, say, stop.is_set)
+
+
+def find_rate(request: LrFindRequest, send: Callable[[object], None], stop: Any) -> Any:
+    """The range test of the request's phase (an LrFinding), or None when stopped; its status
+    lines and the test's steps (Progress) go to `send`."""
+    from ftgui.core.run.lr_find import find_learning_rate
+
+    def listener(event: object) -> None:
+        if isinstance(event, Status):
+            send(event)
+
+    progress = lambda done, total: send(Progress(done, total))  # noqa: E731
+    return find_learning_rate(request.config, request.phase, listener, stop, progress)
 
 
 def serve_analysis(requests: Any, replies: Any, stop: Any) -> None:

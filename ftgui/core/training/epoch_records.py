@@ -10,12 +10,12 @@ import math
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ftgui.core.events import BatchEnded, EpochEnded, Listener
+from ftgui.core.events import BatchEnded, EpochEnded, HealthMeasured, Listener
 from ftgui.core.files import write_run_file
 from ftgui.core.training.checkpoint import (
     Arrays,
@@ -26,7 +26,10 @@ from ftgui.core.training.checkpoint import (
     best_model_name,
     variable_arrays,
 )
+from ftgui.core.training.health_file import append_health
+from ftgui.core.training.health_watch import HealthWatch, health_rows
 from ftgui.core.training.keras_hooks import KerasHooks
+from ftgui.core.training.layer_health import HealthProbe, StepMeans
 from ftgui.core.training.record_writer import RecordWriter
 from ftgui.core.training.run_folder import RunFolder
 from ftgui.core.training.time_spent import TimeSpent
@@ -62,12 +65,14 @@ class PhaseRecorder:
         epochs_done: int = 0,
         best: Best | None = None,
         epoch_log: EpochLog | None = None,
+        health: HealthWatch | None = None,
     ) -> None:
         self.phase, self.name, self.epochs = phase, name, epochs
         self.folder, self.full_model, self.listener = folder, full_model, listener
         self.epochs_done = epochs_done
         self.best = best or Best()
         self.epoch_log = epoch_log
+        self.health = health or HealthWatch()
         self.best_path = folder.path / best_model_name(phase, name)
         self._weights: Arrays = {}
         self._optimizer = OptimizerState()
@@ -101,12 +106,18 @@ class PhaseRecorder:
         self._optimizer.load_into(model.optimizer)
 
     def epoch_finished(
-        self, model: Any, epoch: int, logs: dict[str, float], seconds: float
+        self,
+        model: Any,
+        epoch: int,
+        logs: dict[str, float],
+        seconds: float,
+        steps: Mapping[str, StepMeans] | None = None,
     ) -> None:
-        """Copy the state, save a due best model, then write the history row and the
-        checkpoint in the background (in that order: a history row the checkpoint does not
-        cover is dropped on resume); the epoch log and the event follow once both are on disk
-        (`settle`, or the next `poll`)."""
+        """Copy the state, save a due best model, then write the layers' health rows (from
+        the probe's `steps` and the copied weights), the history row and the checkpoint in the
+        background (in that order: rows the checkpoint does not cover are dropped on resume);
+        the epoch log and the events follow once all are on disk (`settle`, or the next
+        `poll`)."""
         self.epochs_done += 1
         self.remember(model)
         if self.best.improves(logs.get("val_loss")):
@@ -119,12 +130,18 @@ class PhaseRecorder:
             self.phase, self.epochs_done, self._weights, self._optimizer, replace(self.best)
         )
         row = (self.phase, self.name, epoch, logs, seconds)
+        weights, health = self._weights, []
 
         def write() -> None:
+            health.extend(health_rows(self.phase, epoch, weights, steps or {}))
+            append_health(self.folder.path, health)
             self.folder.append_history(*row)
             checkpoint.write(self.folder.path)
 
         def announce() -> None:
+            if health:
+                measured = HealthMeasured(self.phase, epoch, tuple(health))
+                self.health.announce(measured, self.listener)
             if self.epoch_log is not None:
                 self.epoch_log(self.phase, epoch, logs)
             self.listener(EpochEnded(self.phase, epoch, self.epochs, logs, seconds))
@@ -188,6 +205,7 @@ class ProgressCallback(KerasHooks):
         self.validation_part = f"{recorder.name}: validation"
         self.records_part = f"{recorder.name}: checkpoints, history, best saves"
         self.interrupted = False
+        self.probe: HealthProbe | None = None  # set once the phase's optimizer is built
         self._epoch = 0
         self._started = 0.0
         self._test_started = 0.0
@@ -198,6 +216,8 @@ class ProgressCallback(KerasHooks):
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch_beginning(epoch)
+        if self.probe is not None:
+            self.probe.reset()
         self._epoch = epoch
         self._started = time.perf_counter()
 
@@ -230,8 +250,9 @@ class ProgressCallback(KerasHooks):
         if self.interrupted:  # roll the unfinished epoch back: model and history agree
             self.recorder.restore(self.model)
             return
+        steps = self.probe.take() if self.probe is not None else None
         with self.spent.part(self.records_part):
-            self.recorder.epoch_finished(self.model, epoch, floats(logs), seconds)
+            self.recorder.epoch_finished(self.model, epoch, floats(logs), seconds, steps)
         self._announced = False
 
     def _check_stop(self) -> None:

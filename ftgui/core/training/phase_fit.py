@@ -7,6 +7,7 @@ from typing import Any
 
 from ftgui.core.settings.config import PhaseConfig
 from ftgui.core.training.epoch_records import ProgressCallback
+from ftgui.core.training.layer_health import HealthProbe
 from ftgui.core.training.phase_inputs import PhaseInputs
 from ftgui.core.training.tf_errors import tensorflow_errors
 from ftgui.core.training.time_spent import TimeSpent
@@ -27,6 +28,7 @@ def fit_phase(
     if not model.optimizer.built:  # now, so there is a state to restore and roll back to
         with strategy.scope():
             model.optimizer.build(model.trainable_variables)
+    callback.probe = HealthProbe.install(model, callback.steps)
     before = dict(time.parts)
     started = time.clock()
     callbacks = [c for c in (inputs.validation_callback, callback) if c is not None]

@@ -13,6 +13,7 @@ from pathlib import Path
 from ftgui.core.errors import UserError
 from ftgui.core.files import cannot_write, sync_file, sync_folder, write_failure, write_run_file
 from ftgui.core.settings.config import RunConfig
+from ftgui.core.training.health_file import keep_health
 
 HISTORY_FIELDS = (
     "phase",
@@ -72,7 +73,8 @@ class RunFolder:
 
     def keep_history(self, rows: int) -> None:
         """Keep the header and the first `rows` epochs of history.csv (dropping an epoch that
-        finished after the last checkpoint, which a resumed run trains again)."""
+        finished after the last checkpoint, which a resumed run trains again), and the rows of
+        layer_health.csv of the epochs kept."""
         try:
             with open(self.history_path, newline="", encoding="utf-8") as f:
                 lines = f.readlines()
@@ -83,6 +85,8 @@ class RunFolder:
         elif len(lines) > rows + 1:
             kept = "".join(lines[: rows + 1])
             write_run_file(self.history_path, lambda p: p.write_bytes(kept.encode("utf-8")))
+        epochs = {(int(r["phase"]) - 1, int(r["epoch"]) - 1) for r in read_history(self.path)}
+        keep_health(self.path, epochs)
 
     @property
     def history_path(self) -> Path:

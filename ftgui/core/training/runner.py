@@ -15,6 +15,8 @@ from ftgui.core.data.pipeline import EpochOrder, steps_for
 from ftgui.core.data.scan import ScanReport
 from ftgui.core.events import (
     DeviceMemory,
+    HealthMeasured,
+    LayerHealth,
     Listener,
     PhaseEnded,
     PhaseStarted,
@@ -29,11 +31,18 @@ from ftgui.core.paths import new_run_dir
 from ftgui.core.settings.config import PhaseConfig, RunConfig
 from ftgui.core.settings.layer_plan import phase_outlines
 from ftgui.core.settings.task_output import ClassifierOutput
+from ftgui.core.settings.vgg16 import layer_names
 from ftgui.core.training.checkpoint import CHECKPOINT_FILE
-from ftgui.core.training.epoch_records import PhaseRecorder, ProgressCallback, save_model
+from ftgui.core.training.epoch_records import (
+    HealthWatch,
+    PhaseRecorder,
+    ProgressCallback,
+    save_model,
+)
 from ftgui.core.training.feature_cache import CacheSettings, FeatureCache
 from ftgui.core.training.feature_sets import KnownFeatures
 from ftgui.core.training.feature_shelf import FeatureShelf
+from ftgui.core.training.health_file import read_health
 from ftgui.core.training.phase_fit import fit_phase
 from ftgui.core.training.phase_inputs import ImageData, PhaseInputs, cached_inputs
 from ftgui.core.training.resume import ResumePoint, plan_resume
@@ -80,6 +89,7 @@ class PhaseRunner:
         self.images: ImageData | None = None
         self.folder: RunFolder | None = None
         self.pause_after: int | None = None  # end cleanly after this many run epochs
+        self.replayed_health: list[LayerHealth] = []  # layer_health.csv of a resumed run
 
     def open_folder(self) -> RunFolder:
         """The run folder (the chief's, or a lone process's; other workers write a temporary
@@ -128,6 +138,7 @@ class PhaseRunner:
         self._build()
         if self.resume:
             folder.keep_history(self.point.run_epochs_done)
+            self.replayed_health = read_health(folder.path)
         else:  # config.json records the digest of the decisions file the dataset honoured
             digest = dataset.decisions_digest
             folder.start(config, {"decisions_digest": digest} if digest else None)
@@ -194,7 +205,13 @@ class PhaseRunner:
             return True  # a resume continues here
         listener(PhaseStarted(index, phase.name, phase.epochs, self._steps()))
         for row in point.rows_of(index):  # finished before a resume: redraw them
-            listener(epoch_from_row(row, phase.epochs))
+            replayed = epoch_from_row(row, phase.epochs)
+            layers = tuple(
+                h for h in self.replayed_health if (h.phase, h.epoch) == (index, replayed.epoch)
+            )
+            if layers:
+                listener(HealthMeasured(index, replayed.epoch, layers, replayed=True))
+            listener(replayed)
         if index < point.phase:
             listener(PhaseEnded(index, phase.epochs, False))
             return False
@@ -248,25 +265,52 @@ class PhaseRunner:
         with self.acceleration.strategy.scope():
             compile_phase(self.model, phase, self.images.dataset.num_classes, self.acceleration.xla)
         log = self.tensorboard.epoch_finished if self.tensorboard else None
+        pretrained = layer_names() if self.config.weights != "none" else ()
+        health_log = self.tensorboard.layer_health if self.tensorboard else None
+        health = HealthWatch(pretrained, phase.learning_rate, health_log)
         recorder = PhaseRecorder(
-            index, phase.name, phase.epochs, self.folder, self.model, self.listener, epoch_log=log
+            index,
+            phase.name,
+            phase.epochs,
+            self.folder,
+            self.model,
+            self.listener,
+            epoch_log=log,
+            health=health,
         )
         checkpoint = self.point.checkpoint
         if checkpoint is not None and index == self.point.phase:
             recorder.resume_from(checkpoint)
         return recorder
 
+    def inputs_for(self, index: int) -> PhaseInputs | None:
+        """Compile phase `index` (its layer plan and optimizer) on the prepared model and
+        return what its `fit` would read; None when a stop came while computing frozen outputs
+        (the learning-rate finder reads them)."""
+        from ftgui.core.model.build import compile_phase
+
+        assert self.images is not None, "prepare first"
+        with self.acceleration.strategy.scope():
+            phase = self.config.phases[index]
+            compile_phase(self.model, phase, self.images.dataset.num_classes, self.acceleration.xla)
+        return self._phase_inputs(index, self.config.phases[index])
+
     def _train_phase(
         self, index: int, phase: PhaseConfig, callback: ProgressCallback, until: int
     ) -> None:
-        """Fit one phase up to its epoch `until`: on cached frozen-layer outputs when it can,
-        else on the images."""
+        """Fit one phase (compiled) up to its epoch `until`: on cached frozen-layer outputs
+        when it can, else on the images."""
+        inputs = self._phase_inputs(index, phase)
+        if inputs is not None:  # None: stopped while computing the frozen outputs
+            fit_phase(inputs, phase, callback, self.acceleration.strategy, self.time, until)
+
+    def _phase_inputs(self, index: int, phase: PhaseConfig) -> PhaseInputs | None:
+        """The compiled phase's model and data: the images, or a tail model on the cached
+        frozen outputs (computed now when needed; None when stopped meanwhile)."""
         config, images, cache = self.config, self.images, self.cache
         assert images is not None and cache is not None
         if not cache.levels[index]:
-            inputs = PhaseInputs(self.model, images.train, images.validation)
-            fit_phase(inputs, phase, callback, self.acceleration.strategy, self.time, until)
-            return
+            return PhaseInputs(self.model, images.train, images.validation)
         with (
             tensorflow_errors("computing the frozen layers' outputs"),
             self.time.part("frozen-layer outputs (once)"),
@@ -278,8 +322,8 @@ class PhaseRunner:
                 lambda text: self.listener(Status(text)),
                 self.stop.is_set,
             )
-        if features is None:  # stopped while computing them
-            return
+        if features is None:
+            return None
         from ftgui.core.model.build import compile_for_phase
         from ftgui.core.model.slices import tail_model
 
@@ -288,10 +332,9 @@ class PhaseRunner:
             tail = tail_model(self.model, config.image_size, features.level)
             compile_for_phase(tail, phase, num_classes, xla, optimizer=self.model.optimizer)
         validation_part = f"{phase.name}: validation"
-        inputs = cached_inputs(
+        return cached_inputs(
             features, tail, self.model, images, config.batch_size, validation_part, self.time
         )
-        fit_phase(inputs, phase, callback, self.acceleration.strategy, self.time, until)
 
     def known_validation(self) -> KnownFeatures | None:
         """The validation images' frozen-layer outputs computed while training, if any."""

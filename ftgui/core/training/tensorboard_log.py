@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ftgui.core.events import HealthMeasured
 from ftgui.core.settings.config import PhaseConfig
 
 TENSORBOARD_DIR = "tensorboard"
@@ -25,6 +26,11 @@ PHASE_TAG = "phases"
 def epoch_tag(metric: str) -> str:
     """The scalar's tag: `epoch/loss`, `epoch/val_accuracy`…"""
     return f"epoch/{metric}"
+
+
+def health_tag(layer: str) -> str:
+    """The scalar's tag of a layer's update ratio: `update_ratio/block5_conv1`…"""
+    return f"update_ratio/{layer}"
 
 
 def first_steps(phases: Sequence[PhaseConfig]) -> list[int]:
@@ -73,6 +79,13 @@ class TensorBoardLog:
         for metric in EPOCH_METRICS:
             if metric in logs:
                 self._write_scalar(epoch_tag(metric), logs[metric], step)
+        self._writer.flush()
+
+    def layer_health(self, measured: HealthMeasured) -> None:
+        """Each layer's update ratio as `update_ratio/<layer>` at the epoch's run step."""
+        step = self._first_steps[measured.phase] + measured.epoch
+        for row in measured.layers:
+            self._write_scalar(health_tag(row.layer), row.update_ratio, step)
         self._writer.flush()
 
     def test_metrics(self, metrics: Mapping[str, float]) -> None:
