@@ -11,10 +11,11 @@ from PySide6.QtWidgets import QCheckBox
 
 from ftgui.cli.args import config_from_args
 from ftgui.cli.train import train_parser
-from ftgui.core.events import EpochEnded
+from ftgui.core.events import EpochEnded, HealthMeasured
 from ftgui.core.run.whole_run import run
 from ftgui.core.settings.config import RunConfig, book_phases
 from ftgui.core.settings.fields import RUN
+from ftgui.core.training.health_file import read_health
 from ftgui.core.training.run_folder import read_history
 from ftgui.core.training.tensorboard_log import (
     EPOCH_METRICS,
@@ -22,6 +23,7 @@ from ftgui.core.training.tensorboard_log import (
     TENSORBOARD_DIR,
     epoch_tag,
     first_steps,
+    health_tag,
     phase_text,
 )
 from ftgui.gui.train.settings_panel import SettingsPanel
@@ -170,3 +172,42 @@ def test_the_window_has_an_unchecked_tensorboard_box(qtbot):
 def test_values_are_float32_scalars(finished):
     value = _values(_read(finished), epoch_tag("loss"))[0][1]
     assert value.shape == () and value.dtype == np.float32
+
+
+def test_each_layers_update_ratio_is_a_scalar_equal_to_layer_health_csv(finished):
+    accumulator = _read(finished)
+    rows = read_health(finished)
+    for layer in ("dense", "predictions", "block5_conv1", "block5_conv3"):
+        points = _values(accumulator, health_tag(layer))
+        mine = [r for r in rows if r.layer == layer]
+        steps = [1 + 2 * r.phase + r.epoch for r in mine]  # 2 + 2 epochs on one axis
+        assert [step for step, _ in points] == steps, layer
+        for (_, value), row in zip(points, mine, strict=True):
+            assert float(value) == pytest.approx(row.update_ratio, rel=1e-6)
+    assert [s for s, _ in _values(accumulator, health_tag("block5_conv1"))] == [3, 4]
+
+
+def test_a_resumed_runs_layer_health_equals_the_uninterrupted_runs(dataset, tmp_path, finished):
+    """Stopped after phase 1, resumed: no epoch's rows twice, and the same numbers as the run
+    that was never stopped (the sampled steps follow the restored optimizer's iterations)."""
+    out, stop = tmp_path / "run", threading.Event()
+
+    def stop_after_phase_1(event: object) -> None:
+        if isinstance(event, EpochEnded) and (event.phase, event.epoch) == (0, 1):
+            stop.set()
+
+    assert run(_config(dataset, out, tensorboard=False), stop_after_phase_1, stop).stopped
+    replayed: list[HealthMeasured] = []
+    run(_config(dataset, out, tensorboard=False), replayed.append, resume=True)
+    resumed, whole = read_health(out), read_health(finished)
+    assert [(r.phase, r.epoch, r.layer) for r in resumed] == [
+        (r.phase, r.epoch, r.layer) for r in whole
+    ]
+    for mine, theirs in zip(resumed, whole, strict=True):
+        assert mine.weight_norm == pytest.approx(theirs.weight_norm, rel=1e-6)
+        assert mine.update_ratio == pytest.approx(theirs.update_ratio, rel=1e-5)
+        assert mine.grad_norm == pytest.approx(theirs.grad_norm, rel=1e-5)
+    events = [e for e in replayed if isinstance(e, HealthMeasured)]
+    assert [(e.phase, e.epoch, e.replayed) for e in events] == [
+        (0, 0, True), (0, 1, True), (1, 0, False), (1, 1, False),
+    ]  # fmt: skip
