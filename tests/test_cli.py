@@ -220,7 +220,7 @@ def test_help_usage_lists_the_sub_commands_then_the_windows_flags(capsys):
     assert exited.value.code == 0 and text == gui_parser().format_help()
     first, second = text.splitlines()[:2]
     commands = (
-        "{train,sweep,audit,evaluate,gradcam,calibrate,predict,export,report,import-kaggle,doctor}"
+        "{train,sweep,audit,evaluate,gradcam,lr-find,calibrate,predict,export,report,import-kaggle,doctor}"
     )
     assert first == f"usage: ftgui [-h] {commands} ..."
     assert commands[1:-1].split(",") == [*SUB_COMMANDS]

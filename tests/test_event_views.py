@@ -10,6 +10,7 @@ from ftgui.core.events import (
     BatchEnded,
     DeviceMemory,
     EpochEnded,
+    HealthMeasured,
     PhaseEnded,
     PhaseOutline,
     PhaseStarted,
@@ -25,6 +26,7 @@ from ftgui.gui.shared.app_settings import window_settings
 from ftgui.gui.shared.event_handlers import EventView, events_of, handlers_of, handles
 from ftgui.gui.train.curves import CurvesWidget
 from ftgui.gui.train.dataset_report import DatasetReportNotice
+from ftgui.gui.train.health_store import HealthEvents
 from ftgui.gui.train.run_controller import RunController
 from ftgui.gui.train.run_progress import RunProgress
 from ftgui.gui.train.status_bar import RunStatusBar
@@ -37,6 +39,7 @@ ALL_EVENTS = (
     PhaseStarted,
     BatchEnded,
     EpochEnded,
+    HealthMeasured,
     PhaseEnded,
     DeviceMemory,
     RunEnded,
@@ -152,6 +155,7 @@ def test_a_listener_that_raises_is_reported_and_the_others_still_get_the_event(q
 def test_the_train_views_declare_the_events_they_draw():
     declared = {
         CurvesWidget: {RunStarted, PhaseStarted, BatchEnded, EpochEnded},
+        HealthEvents: {RunStarted, PhaseStarted, HealthMeasured},
         RunProgress: {
             Status,
             RunStarted,
@@ -194,7 +198,7 @@ def test_the_window_subscribes_each_view_once_to_each_event_it_declares(window):
     for view in window.event_views():
         for event_type, handler in handlers_of(view).items():
             expected.setdefault(event_type, []).append(handler)
-    assert len(window.event_views()) == 7
+    assert len(window.event_views()) == 8
     for event_type in ALL_EVENTS:
         assert window.runs.listeners(event_type) == expected.get(event_type, []), event_type
     window.runs.event_received.emit(Ready("GPU:0 (test)"))

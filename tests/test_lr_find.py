@@ -132,3 +132,13 @@ def test_a_phase_the_configuration_lacks_is_one_sentence(capsys, small_book_data
     assert result.stderr.strip() == (
         "ftgui: error: --phase 3 is not a phase of this configuration: it has 2 (choose 1–2)."
     )
+
+
+def test_a_minimum_at_the_start_still_suggests_a_rate_inside_the_range() -> None:
+    """A loss that only rises (the rate was too high from the first steps): fastai's minimum/10
+    would fall below 1e-7; it is clamped to the range's start."""
+    lrs = tuple(planned_lr(step) for step in range(MAX_STEPS))
+    rising = tuple(1.0 + step for step in range(MAX_STEPS))
+    found = LrCurve(lrs, rising, rising).suggestions()
+    assert found["minimum/10"] == START_LR
+    assert all(START_LR <= value <= END_LR for value in found.values())

@@ -8,6 +8,7 @@ requests on their own `BackgroundTask` with `call_in` and read its `succeeded` a
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
@@ -21,7 +22,7 @@ from ftgui.core.service.analysis_process import (
     GradCamRequest,
     PredictRequest,
 )
-from ftgui.gui.shared.tasks import BackgroundTask, TaskState
+from ftgui.gui.shared.tasks import BackgroundTask, Cancelled, TaskState
 
 
 class AnalysisClient(QObject):
@@ -112,9 +113,18 @@ class AnalysisClient(QObject):
         self, task: BackgroundTask, request: object, status: Callable[[str], None] | None = None
     ) -> None:
         """Answer `request` on `task` (its `succeeded` brings the answer, `failed` the error:
-        `failure_text` words it); `status` is called from the task's thread."""
+        `failure_text` words it, `progressed` the child's Progress replies); `status` is called
+        from the task's thread."""
         process = self.process()
-        task.start(lambda state: process.call(request, status))
+
+        def work(state: TaskState) -> object:
+            def report(done: int, total: int) -> None:
+                with contextlib.suppress(Cancelled):  # the answer is still read to its end
+                    state.set_progress(done, total)
+
+            return process.call(request, status, report)
+
+        task.start(work)
 
     def cancel_call(self, task: BackgroundTask) -> None:
         """Stop the work `task` waits for (it answers None) and drop its late answer."""

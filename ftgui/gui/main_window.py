@@ -33,6 +33,7 @@ from ftgui.gui.shared.event_handlers import EventView, handles
 from ftgui.gui.shared.report_export import ReportExport
 from ftgui.gui.train.dataset_report import DatasetReportNotice
 from ftgui.gui.train.layers_box import trains_text
+from ftgui.gui.train.lr_finder_dialog import attach_lr_finder
 from ftgui.gui.train.page import TrainPage
 from ftgui.gui.train.run_controller import RunController
 from ftgui.gui.train.setting_widgets import commit_typed_value, window_words
@@ -71,6 +72,7 @@ class MainWindow(EventView, QMainWindow):
         self.tabs = QTabWidget()
         self._build_layout()
         self.audit = attach_audit(self)  # a tab beside Results, opened from Train and Results
+        self.lr_finder = attach_lr_finder(self)  # Find… beside each phase's learning rate
         self._build_menus()
         self._connect()
         self.load_config(self.config)
@@ -156,8 +158,8 @@ class MainWindow(EventView, QMainWindow):
 
     def event_views(self) -> tuple[EventView, ...]:
         """What the run's events are handed to, in this order: the views, then the window."""
-        report, live = self.dataset_report, self.experiments.live
-        return (self.curves, self.progress, self.status, self.summary, report, live, self)
+        report, live, health = self.dataset_report, self.experiments.live, self.layers_box.health
+        return (self.curves, health, self.progress, self.status, self.summary, report, live, self)
 
     # -- configuration <-> widgets --------------------------------------------------------
     def load_config(self, config: RunConfig) -> None:
@@ -196,7 +198,7 @@ class MainWindow(EventView, QMainWindow):
         plan = LayerPlan(
             self.settings_panel.image_size.value(), self.num_classes, set(phase.trainable_layers)
         )
-        self.layers_box.show_plan(plan, f"Layers trained in phase {index + 1}: {phase.name}")
+        self.layers_box.show_plan(plan, f"Layers trained in phase {index + 1}: {phase.name}", index)
 
     def _plan_edited(self, plan: LayerPlan) -> None:
         index = self.phase_editor.selected()
@@ -209,9 +211,9 @@ class MainWindow(EventView, QMainWindow):
         return self.settings_panel.problems() + self.phase_editor.problems()
 
     def _update_start_state(self) -> None:
-        problems = self.problems()
-        running = self.runs.is_running()
+        problems, running = self.problems(), self.runs.is_running()
         can_start = not running and not problems
+        self.phase_editor.set_find_waits(problems[0] if problems else "")  # Find… runs it too
         self.start_button.setEnabled(can_start)
         self.start_action.setEnabled(can_start)
         self.start_button.setToolTip(problems[0] if problems else "Run every phase in order")
@@ -265,6 +267,7 @@ class MainWindow(EventView, QMainWindow):
         if config is not None:
             self.load_config(config)
         self.curves.show_events(events, folder)
+        self.layers_box.health.show_events(events)
         self.progress.show_opened(summary)
         self.status.show_opened_run(folder)
         self.summary.show_summary(summary)

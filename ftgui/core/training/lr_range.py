@@ -35,7 +35,8 @@ class LrCurve:
     smoothed: tuple[float, ...]
 
     def suggestions(self) -> dict[str, float]:
-        """`valley`, `minimum/10` and `steepest` (fastai's three), in that order."""
+        """`valley`, `minimum/10` and `steepest` (fastai's three), in that order; all inside
+        the tested range (minimum/10 of a minimum in the first steps is START_LR)."""
         lrs, losses = _trimmed(self.lrs, self.smoothed)
         if not lrs:
             raise UserError(
@@ -44,7 +45,7 @@ class LrCurve:
         lowest = min(range(len(losses)), key=losses.__getitem__)
         return {
             "valley": lrs[_valley(losses)],
-            "minimum/10": lrs[lowest] / 10,
+            "minimum/10": max(lrs[lowest] / 10, START_LR),  # never below the tested range
             "steepest": lrs[_steepest(lrs, losses)],
         }
 

@@ -1,4 +1,5 @@
-"""The layer table: a QAbstractTableModel over a phase's LayerPlan, with trainable checkboxes."""
+"""The layer table: a QAbstractTableModel over a phase's LayerPlan, with trainable checkboxes
+and each trainable layer's latest measured health (the update ratio of its steps)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,30 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 
+from ftgui.core.events import LayerHealth
 from ftgui.core.settings.layer_plan import LayerPlan
+from ftgui.core.views.layer_health import HealthHistory, health_tooltip, ratio_text
+from ftgui.gui.train.health_column import HEALTH_ROLE, band_colour
 
-COLUMNS = ("Train", "Block", "Layer", "Type", "Output shape", "Parameters")
-TRAIN, BLOCK, NAME, KIND, SHAPE, PARAMS = range(len(COLUMNS))
+COLUMNS = ("Train", "Block", "Layer", "Health", "Type", "Output shape", "Parameters")
+TRAIN, BLOCK, NAME, HEALTH, KIND, SHAPE, PARAMS = range(len(COLUMNS))
+HEALTH_HEADER_TIP = (
+    "Update ratio ‖ΔW‖/‖W‖ of an optimizer step at the layer's latest epoch in this phase, "
+    "on a log scale: below 1e-4 hardly learning, 1e-4 to 1e-2 healthy, above 1e-2 too fast "
+    "(may destroy pretrained features). Click a layer to see it across epochs."
+)
 BLOCK_SHADES = ("#ffffff", "#f1f4f8")
 TRAINABLE_TEXT = QColor("#12351f")
 FROZEN_TEXT = QColor("#7b8794")
 TRAINABLE_TINT = QColor("#e3f4e8")
 
 Index = QModelIndex | QPersistentModelIndex
+HEALTH_ROLES = (
+    Qt.ItemDataRole.DisplayRole,
+    Qt.ItemDataRole.ToolTipRole,
+    Qt.ItemDataRole.ForegroundRole,
+    HEALTH_ROLE,
+)
 
 
 class LayerTableModel(QAbstractTableModel):
@@ -28,6 +43,27 @@ class LayerTableModel(QAbstractTableModel):
         super().__init__()
         self.plan = plan or LayerPlan()
         self.editable = True
+        self.health: HealthHistory | None = None
+        self.health_phase: int | None = None  # the phase whose health shows; None: the latest
+
+    # -- health -----------------------------------------------------------------------------
+    def set_health(self, history: HealthHistory | None) -> None:
+        """Show the health in `history` (kept, not copied: call `health_changed` after it
+        grows)."""
+        self.health = history
+        self.health_changed()
+
+    def health_changed(self) -> None:
+        if self.rowCount():
+            last = self.rowCount() - 1
+            self.dataChanged.emit(self.index(0, HEALTH), self.index(last, HEALTH))
+
+    def health_of(self, row: int) -> LayerHealth | None:
+        """What the row's Health cell shows: nothing for a frozen layer or one not measured
+        (no weights, or not trained yet)."""
+        if self.health is None or not self.row_trainable(row):
+            return None
+        return self.health.latest(self.layer_name(row), self.health_phase)
 
     # -- what the table shows -------------------------------------------------------------
     def set_plan(self, plan: LayerPlan) -> None:
@@ -51,6 +87,8 @@ class LayerTableModel(QAbstractTableModel):
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return HEALTH_HEADER_TIP if section == HEALTH else None
         return None
 
     def is_head_row(self, row: int) -> bool:
@@ -71,6 +109,8 @@ class LayerTableModel(QAbstractTableModel):
         head = self.is_head_row(row)
         layer = self.plan.head[row - len(self.plan.layers)] if head else self.plan.layers[row]
         trainable = self.row_trainable(row)
+        if column == HEALTH and role in HEALTH_ROLES:
+            return self._health_data(row, role)
         if role == Qt.ItemDataRole.CheckStateRole and column == TRAIN:
             return Qt.CheckState.Checked if trainable else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.DisplayRole:
@@ -94,6 +134,19 @@ class LayerTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and column == PARAMS:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
+
+    def _health_data(self, row: int, role: int) -> Any:
+        health = self.health_of(row)
+        if health is None:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return ratio_text(health.update_ratio)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            assert self.health is not None
+            return health_tooltip(health, self.health.phase_name(health.phase))
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return QBrush(band_colour(health.update_ratio))
+        return health  # HEALTH_ROLE
 
     @staticmethod
     def _text(layer: Any, column: int, head: bool) -> str | None:

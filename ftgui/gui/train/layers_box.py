@@ -1,8 +1,9 @@
-"""The layers box: one phase's trainable checkboxes, parameter totals and unfreeze shortcuts."""
+"""The layers box: one phase's trainable checkboxes, parameter totals and unfreeze shortcuts;
+during and after a run each layer's health, its bands' legend, and a clicked layer's plot."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGroupBox,
@@ -19,7 +20,10 @@ from PySide6.QtWidgets import (
 from ftgui.core.settings.config import BOOK_UNFREEZE_FROM
 from ftgui.core.settings.layer_plan import LayerPlan
 from ftgui.core.settings.vgg16 import layer_names, vgg16_layers
-from ftgui.gui.train.layer_table import LayerTableModel
+from ftgui.gui.train.health_column import HealthDelegate, HealthLegend
+from ftgui.gui.train.health_plot import HealthPlot
+from ftgui.gui.train.health_store import HealthEvents
+from ftgui.gui.train.layer_table import HEALTH, LayerTableModel
 
 ROW_HEIGHT = 22
 CONTEXT_ROWS = 3  # rows shown below the lowest trainable layer when a phase is shown
@@ -35,7 +39,10 @@ def trains_text(trainable: list[str] | set[str]) -> str:
 
 
 class LayersBox(QGroupBox):
-    """Shows one phase's LayerPlan; `plan_edited(plan)` fires after every change a person makes."""
+    """Shows one phase's LayerPlan; `plan_edited(plan)` fires after every change a person makes.
+
+    `health` is the event view of the run's layer health (subscribe it to the run's events;
+    `health.show_events(events)` for an opened run)."""
 
     plan_edited = Signal(object)  # LayerPlan
 
@@ -48,6 +55,10 @@ class LayersBox(QGroupBox):
         self.unfreeze_button = QPushButton("Unfreeze from selected")
         self.book_button = QPushButton(f"Book: from {BOOK_UNFREEZE_FROM}")
         self._running = False
+        self.health = HealthEvents(self)
+        self.legend = HealthLegend()
+        self.plot = HealthPlot()
+        self.model.set_health(self.health.history)
         self.freeze_button.setToolTip("Freeze every conv-base layer: only the classifier trains")
         self.unfreeze_button.setToolTip(
             "Train the selected layer and every layer after it; freeze the ones before"
@@ -57,6 +68,9 @@ class LayersBox(QGroupBox):
         )
         self._build()
         self.model.plan_changed.connect(self._plan_changed)
+        self.health.changed.connect(self._health_changed)
+        self.view.clicked.connect(self._show_health_of)
+        self.view.selectionModel().currentRowChanged.connect(self._show_health_of)
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.freeze_button.clicked.connect(self.model.freeze_all)
         self.unfreeze_button.clicked.connect(self._unfreeze_selected)
@@ -72,8 +86,9 @@ class LayersBox(QGroupBox):
         view.verticalHeader().setVisible(False)
         view.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
         view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        view.setItemDelegateForColumn(HEALTH, HealthDelegate(view))
         view.resizeColumnsToContents()  # once: per-change resizing is slow
-        view.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        view.horizontalHeader().setSectionResizeMode(HEALTH, QHeaderView.ResizeMode.Stretch)
         view.setMinimumHeight(
             view.horizontalHeader().sizeHint().height() + MIN_ROWS * ROW_HEIGHT + 4
         )
@@ -81,8 +96,12 @@ class LayersBox(QGroupBox):
         for button in (self.freeze_button, self.unfreeze_button, self.book_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        self.legend.hide()  # until there is health to show
+        self.plot.hide()  # until a measured layer is clicked
         layout = QVBoxLayout(self)
-        layout.addWidget(view)
+        layout.addWidget(view, 1)
+        layout.addWidget(self.legend)
+        layout.addWidget(self.plot)
         layout.addWidget(self.totals)
         layout.addLayout(buttons)
 
@@ -91,8 +110,10 @@ class LayersBox(QGroupBox):
         after the settings above it have all they ask for."""
         return self.minimumSizeHint()
 
-    def show_plan(self, plan: LayerPlan, title: str) -> None:
-        """Show a phase's plan, scrolled so its lowest trainable layer is in view."""
+    def show_plan(self, plan: LayerPlan, title: str, phase: int | None = None) -> None:
+        """Show a phase's plan, scrolled so its lowest trainable layer is in view, with the
+        health measured in `phase` (0-based; None: the latest measured)."""
+        self.model.health_phase = phase
         self.model.set_plan(plan)
         self.setTitle(title)
         names = layer_names()
@@ -113,6 +134,19 @@ class LayersBox(QGroupBox):
             f"<b>{plan.non_trainable_params:,}</b> · total {plan.total_params:,} parameters"
         )
         self.plan_edited.emit(plan)
+
+    def _health_changed(self) -> None:
+        self.model.health_changed()
+        self.legend.setVisible(bool(self.health.history))
+        if self.plot.layer is not None:
+            self.plot.refresh(self.health.history)
+
+    def _show_health_of(self, index: QModelIndex) -> None:
+        """A clicked (or newly selected) layer with measurements: its ratio across epochs."""
+        if index.isValid():
+            name = self.model.layer_name(index.row())
+            if self.health.history.has(name):
+                self.plot.show_layer(name, self.health.history)
 
     def _context_menu(self, position: QPoint) -> None:
         index = self.view.indexAt(position)

@@ -1,4 +1,5 @@
-"""The phase list: name, epochs, optimizer and learning rate per phase; add, remove, reorder."""
+"""The phase list: name, epochs, optimizer and learning rate per phase (with a Find… button for
+the learning-rate finder); add, remove, reorder."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -21,8 +23,8 @@ from ftgui.core.settings.fields import PHASE
 from ftgui.core.settings.optimizers import BY_NAME
 from ftgui.gui.train.setting_widgets import ReasonLabel, range_text, setting_widget
 
-COLUMNS = ("Phase", "Epochs", "Optimizer", "Learning rate", "Trains")
-NAME, EPOCHS, OPTIMIZER, RATE, TRAINS = range(len(COLUMNS))
+COLUMNS = ("Phase", "Epochs", "Optimizer", "Learning rate", "", "Trains")
+NAME, EPOCHS, OPTIMIZER, RATE, FIND, TRAINS = range(len(COLUMNS))
 BAD_FIELD = "border: 1px solid #c0392b;"
 BUTTON_TIPS = {
     "add": "Add a phase after the last one (same optimizer, rate and layers as the last)",
@@ -31,6 +33,10 @@ BUTTON_TIPS = {
     "down": "Run the selected phase later",
 }
 TRAINS_TIP = "What the phase trains; tick the layers in the Layers box below"
+FIND_TIP = (
+    "Find a learning rate for this phase: a range test of up to 100 steps from the phase's "
+    "starting state (the phases before it trained first); nothing is saved"
+)
 
 
 class PhaseEditor(QGroupBox):
@@ -39,6 +45,7 @@ class PhaseEditor(QGroupBox):
     changed = Signal()
     selection_changed = Signal(int)  # also when the selected phase is renamed: its title changes
     epochs_changed = Signal(int)  # the planned epochs of all phases, after every load and edit
+    find_requested = Signal(int)  # Find… beside a phase's learning rate: its index
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Phases (run in order)", parent)
@@ -46,6 +53,7 @@ class PhaseEditor(QGroupBox):
         self.running = False  # a run uses these phases: nothing may change them
         self._loading = False
         self._bad_rates: dict[int, str] = {}  # id(phase) -> text that is not a learning rate
+        self.find_waits = ""  # why no run could start now, so nothing can be found either
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -55,7 +63,7 @@ class PhaseEditor(QGroupBox):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(40)
-        for column in (EPOCHS, OPTIMIZER, RATE, TRAINS):
+        for column in (EPOCHS, OPTIMIZER, RATE, FIND, TRAINS):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         for column, tip in enumerate(self._column_tips()):
             self.table.horizontalHeaderItem(column).setToolTip(tip)
@@ -93,6 +101,7 @@ class PhaseEditor(QGroupBox):
             f"{PHASE['epochs'].help.capitalize()} (range {range_text(epochs)})",
             PHASE["optimizer"].help.capitalize(),
             PHASE["learning_rate"].help.capitalize(),
+            FIND_TIP,
             TRAINS_TIP,
         )
 
@@ -136,10 +145,27 @@ class PhaseEditor(QGroupBox):
         self._lock_cells()
         self._update_buttons()
 
+    def set_find_waits(self, reason: str) -> None:
+        """Find… needs settings a run could start with: `reason` is why not ("" when it could)."""
+        self.find_waits = reason
+        self._lock_cells()
+
+    def set_learning_rate(self, row: int, value: float) -> None:
+        """Put `value` in phase `row`'s learning rate as if typed (checked, `changed` emitted)."""
+        text = f"{value:g}"
+        editor = self.table.cellWidget(row, RATE)
+        if isinstance(editor, QLineEdit):
+            editor.setText(text)
+        self._rate_typed(self.phases[row], text)
+
     def _lock_cells(self) -> None:
         for row in range(self.table.rowCount()):
             for column in (EPOCHS, OPTIMIZER, RATE):
                 self.table.cellWidget(row, column).setEnabled(not self.running)
+            find = self.table.cellWidget(row, FIND)
+            find.setEnabled(not self.running and not self.find_waits)
+            waits = "a run is training" if self.running else self.find_waits
+            find.setToolTip(f"{FIND_TIP}. Waits: {waits}" if waits else FIND_TIP)
         triggers = QAbstractItemView.EditTrigger
         self.table.setEditTriggers(
             triggers.NoEditTriggers
@@ -222,6 +248,10 @@ class PhaseEditor(QGroupBox):
         rate.setToolTip(PHASE["learning_rate"].help)
         rate.textEdited.connect(lambda text, p=phase: self._rate_typed(p, text))
         self.table.setCellWidget(row, RATE, rate)
+        find = QToolButton()
+        find.setText("Find…")
+        find.clicked.connect(lambda _=False, i=row: self.find_requested.emit(i))
+        self.table.setCellWidget(row, FIND, find)
 
     def _rate_typed(self, phase: PhaseConfig, text: str) -> None:
         try:
