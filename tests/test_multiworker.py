@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from ftgui.core.model.acceleration import WorkerRole, worker_role
+from ftgui.core.training.health_file import HEALTH_FILE
+from ftgui.core.training.phase_fit import NOT_MEASURED
 from ftgui.core.training.run_folder import read_history
 from tests.commands import ROOT
 
@@ -107,6 +109,8 @@ def test_two_workers_train_in_sync_and_only_the_chief_keeps_a_run_folder(
     assert "frozen-layer cache is off" in out1
     assert len(read_history(tmp_path / "out0")) == 2
     assert (tmp_path / "out0" / "model.keras").exists()
+    assert NOT_MEASURED in out0  # steps on two replicas: no per-layer health, said once a phase
+    assert not (tmp_path / "out0" / HEALTH_FILE).exists()
     assert not (tmp_path / "out1").exists()  # the other worker's temporary folder is gone
     scratch = re.search(r"temporary folder (\S+) is removed", out1)
     assert scratch and not Path(scratch.group(1)).exists()

@@ -51,19 +51,18 @@ class HealthProbe:
         ]
         count = len(self.layers)
         self._grad_sq = tf.Variable(tf.zeros([count], tf.float32), trainable=False)
-        self._sums = tf.Variable(tf.zeros([count, 2], tf.float32), trainable=False)
-        self._measured = tf.Variable(0.0, trainable=False)
+        # per layer: the sums of the sampled steps' ratios and gradient norms, and their count
+        self._zeros = tf.zeros([count, 3], tf.float32)
+        self._sums = tf.Variable(self._zeros, trainable=False)
         self._every = tf.Variable(sampling_interval(steps_per_epoch), dtype=tf.int64)
         self.optimizer: Any = None
         self._apply: Any = None
 
     @classmethod
-    def install(cls, model: Any, steps_per_epoch: int) -> HealthProbe | None:
+    def install(cls, model: Any, steps_per_epoch: int, replicas: int = 1) -> HealthProbe | None:
         """A probe on `model.optimizer` (the one already there when this optimizer has one);
-        None when nothing is trainable or the step runs on several replicas."""
-        import tensorflow as tf
-
-        if not model.trainable_weights or tf.distribute.get_strategy().num_replicas_in_sync > 1:
+        None when nothing is trainable or the step runs on several `replicas`."""
+        if not model.trainable_weights or replicas > 1:
             return None
         optimizer = getattr(model.optimizer, "inner_optimizer", model.optimizer)
         existing = getattr(optimizer._backend_apply_gradients, "__self__", None)
@@ -77,15 +76,15 @@ class HealthProbe:
 
     def reset(self) -> None:
         """Start an epoch's sums (an epoch rolled back by a stop leaves nothing behind)."""
-        self._sums.assign(self._sums * 0.0)
-        self._measured.assign(0.0)
+        self._sums.assign(self._zeros)
 
     def take(self) -> dict[str, StepMeans]:
         """The means since `reset`, per layer in model order; empty when no step was sampled."""
-        measured = float(self._measured.numpy())
+        sums = self._sums.numpy()
+        measured = float(sums[0, 2])
         if not measured:
             return {}
-        sums = self._sums.numpy() / measured
+        sums = sums / measured
         return {
             layer: StepMeans(float(sums[i, 0]), float(sums[i, 1]))
             for i, layer in enumerate(self.layers)
@@ -102,9 +101,8 @@ class HealthProbe:
             squares = [tf.zeros([], tf.float32) for _ in self.layers]
             for grad, variable, slot in zip(grads, variables, slots, strict=True):
                 self._shadows[slot].assign(tf.cast(variable.value, tf.float32))
-                grad = tf.cast(grad, tf.float32)
-                squares[self._layer_index[slot]] += tf.reduce_sum(grad * grad)
-            self._grad_sq.assign(tf.stack(squares))
+                squares[self._layer_index[slot]] += tf.nn.l2_loss(tf.cast(grad, tf.float32))
+            self._grad_sq.assign(2.0 * tf.stack(squares))  # l2_loss is half the sum of squares
             return tf.constant(0)
 
         def after() -> Any:
@@ -112,13 +110,12 @@ class HealthProbe:
             weights = [tf.zeros([], tf.float32) for _ in self.layers]
             for variable, slot in zip(variables, slots, strict=True):
                 old = self._shadows[slot]
-                change = tf.cast(variable.value, tf.float32) - old
                 layer = self._layer_index[slot]
-                updates[layer] += tf.reduce_sum(change * change)
-                weights[layer] += tf.reduce_sum(old * old)
+                updates[layer] += tf.nn.l2_loss(tf.cast(variable.value, tf.float32) - old)
+                weights[layer] += tf.nn.l2_loss(old)  # halves: their ratio is the same
             ratio = tf.sqrt(tf.stack(updates)) / tf.maximum(tf.sqrt(tf.stack(weights)), 1e-30)
-            self._sums.assign_add(tf.stack([ratio, tf.sqrt(self._grad_sq)], axis=1))
-            self._measured.assign_add(1.0)
+            counted = tf.ones_like(ratio)
+            self._sums.assign_add(tf.stack([ratio, tf.sqrt(self._grad_sq), counted], axis=1))
             return tf.constant(0)
 
         def skip() -> Any:
