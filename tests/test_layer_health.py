@@ -80,6 +80,7 @@ def test_the_probe_measures_sgds_update_ratio_and_gradient_norm() -> None:
     a small rate). The optimizer's own variables are untouched; 12 steps sample 6."""
     import keras
 
+    from ftgui.core.training.keras_hooks import KerasHooks
     from ftgui.core.training.layer_health import HealthProbe
 
     keras.utils.set_random_seed(3)
@@ -94,10 +95,13 @@ def test_the_probe_measures_sgds_update_ratio_and_gradient_norm() -> None:
     y = np.arange(48) % 3
     steps = 12
     probe = HealthProbe.install(model, steps)
-    assert probe is not None and probe.layers == ["hidden", "out"]
-    assert HealthProbe.install(model, steps) is probe  # one probe per optimizer
+    assert probe.layers == ["hidden", "out"]
+    assert HealthProbe.install(model, steps) is probe  # one probe per optimizer and model
     before = {v.path: float(np.linalg.norm(v.numpy())) for v in model.trainable_weights}
-    model.fit(x, y, batch_size=4, epochs=1, verbose=0, shuffle=False)
+    swaps = KerasHooks()
+    swaps.on_train_batch_begin = lambda batch, logs=None: probe.before_batch(batch)
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0, shuffle=False, callbacks=[swaps])
+    probe.training_ended()
     means = probe.take()
     assert float(probe._sums.numpy()[0, 2]) == steps // sampling_interval(steps) == 6
     assert [v.name for v in model.optimizer.variables] == names

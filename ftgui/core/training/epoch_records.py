@@ -221,6 +221,10 @@ class ProgressCallback(KerasHooks):
         self._epoch = epoch
         self._started = time.perf_counter()
 
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        if self.probe is not None:
+            self.probe.before_batch(batch)
+
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if not self._announced:  # the previous epoch's end comes before this epoch's batches
             with self.spent.part(self.records_part):
@@ -231,6 +235,8 @@ class ProgressCallback(KerasHooks):
         self._check_stop()
 
     def on_train_end(self, logs: dict | None = None) -> None:
+        if self.probe is not None:
+            self.probe.training_ended()
         with self.spent.part(self.records_part):
             self.recorder.settle()
 

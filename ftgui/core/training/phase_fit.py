@@ -8,12 +8,12 @@ from typing import Any
 from ftgui.core.events import Status
 from ftgui.core.settings.config import PhaseConfig
 from ftgui.core.training.epoch_records import ProgressCallback
-from ftgui.core.training.layer_health import HealthProbe
+from ftgui.core.training.layer_health import HealthProbe, unmeasurable
 from ftgui.core.training.phase_inputs import PhaseInputs
 from ftgui.core.training.tf_errors import tensorflow_errors
 from ftgui.core.training.time_spent import TimeSpent
 
-NOT_MEASURED = "Per-layer health is not measured when a step runs on several replicas."
+NOT_MEASURED = "Per-layer health is not measured in this phase"
 
 
 def fit_phase(
@@ -31,9 +31,11 @@ def fit_phase(
     if not model.optimizer.built:  # now, so there is a state to restore and roll back to
         with strategy.scope():
             model.optimizer.build(model.trainable_variables)
-    callback.probe = HealthProbe.install(model, callback.steps, strategy.num_replicas_in_sync)
-    if callback.probe is None and model.trainable_weights:
-        callback.listener(Status(NOT_MEASURED))
+    reason = unmeasurable(model, strategy.num_replicas_in_sync)
+    if reason is None and model.trainable_weights:
+        callback.probe = HealthProbe.install(model, callback.steps)
+    elif model.trainable_weights:
+        callback.listener(Status(f"{NOT_MEASURED}: {reason}."))
     before = dict(time.parts)
     started = time.clock()
     callbacks = [c for c in (inputs.validation_callback, callback) if c is not None]
