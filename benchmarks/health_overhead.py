@@ -1,7 +1,7 @@
 """What per-layer health costs an epoch: `train --profile` with the probe and without it.
 
     python benchmarks/health_overhead.py [--sizes 64,150] [--epochs 3,4] [--images 100,40,30]
-                                         [--repeat 2]
+                                         [--kinds cached,uncached] [--repeat 2]
 
 For each image size, cached phases (the default) and uncached ones (`--no-cache`) are trained
 with the probe (as every run is) and without it (`unmeasurable` says no: the only
@@ -90,6 +90,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="64,150")
     parser.add_argument("--epochs", default="3,4")
     parser.add_argument("--images", default="100,40,30")
+    parser.add_argument("--kinds", default="cached,uncached")
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     epochs = [int(n) for n in args.epochs.split(",")]
@@ -100,7 +101,7 @@ def main() -> None:
         print(f"{'size':>4} {'phases':<8} {'phase':<18} {'epoch off':>9} {'on':>7} "
               f"{'overhead':>8}   {'+first off':>10} {'on':>7} {'overhead':>8}")  # fmt: skip
         for size in (int(s) for s in args.sizes.split(",")):
-            for cached in (True, False):
+            for cached in [kind == "cached" for kind in args.kinds.split(",")]:
                 best: dict[str, dict[str, tuple[float, float]]] = {"off": {}, "on": {}}
                 for _ in range(args.repeat):
                     for probe in ("off", "on"):
