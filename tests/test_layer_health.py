@@ -186,3 +186,32 @@ def test_random_weights_have_nothing_pretrained_to_warn_about() -> None:
     watch = HealthWatch(pretrained=(), learning_rate=1e-3)
     watch.announce(HealthMeasured(1, 0, (_row(1, 0, "block5_conv1", 0.5),)), heard.append)
     assert not any(isinstance(e, Status) for e in heard)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("optimizer", ["rmsprop", "adam", "sgd"])
+def test_one_measured_step_gives_the_weights_actual_change(optimizer: str) -> None:
+    """Each optimizer of the table (RMSprop, Adam, SGD with momentum 0.9): the ratio of a
+    single step equals ‖W_after − W_before‖ / ‖W_before‖ of the layer, kernel and bias."""
+    import keras
+
+    from ftgui.core.model.build import make_optimizer
+    from ftgui.core.settings.config import PhaseConfig
+    from ftgui.core.training.keras_hooks import KerasHooks
+    from ftgui.core.training.layer_health import HealthProbe
+
+    keras.utils.set_random_seed(4)
+    inputs = keras.Input((6,))
+    model = keras.Model(inputs, keras.layers.Dense(3, name="out")(inputs))
+    phase = PhaseConfig(name="p", epochs=1, optimizer=optimizer, learning_rate=1e-2)
+    model.compile(make_optimizer(phase), keras.losses.SparseCategoricalCrossentropy(True))
+    model.optimizer.build(model.trainable_variables)
+    probe = HealthProbe.install(model, 1)
+    swaps = KerasHooks()
+    swaps.on_train_batch_begin = lambda batch, logs=None: probe.before_batch(batch)
+    before = np.concatenate([v.numpy().ravel() for v in model.trainable_weights])
+    x = np.random.default_rng(1).normal(size=(8, 6)).astype("float32")
+    model.fit(x, np.arange(8) % 3, batch_size=8, epochs=1, verbose=0, callbacks=[swaps])
+    after = np.concatenate([v.numpy().ravel() for v in model.trainable_weights])
+    expected = np.linalg.norm(after - before) / np.linalg.norm(before)
+    assert probe.take()["out"].update_ratio == pytest.approx(expected, rel=1e-4)

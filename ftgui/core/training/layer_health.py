@@ -5,8 +5,10 @@ inside the training step on a sample of the epoch's steps.
 `HealthProbe.install` wraps the optimizer's `_backend_apply_gradients` (Keras 3 calls it from
 `apply` with the unscaled, filtered gradients). The wrapper adds its operations only to a second
 train function, traced for the sampled steps (every `every`-th batch of an epoch, so at least
-`SAMPLED_STEPS` of them): it copies the layers' weights into shadow variables before the
-update and sums, per layer, the step's update ratio and gradient norm after it. Every other
+`SAMPLED_STEPS` of them): per layer it sums the squares of the gradient and of the weights
+before the update, and of each increment the optimizer assigns to a weight (`assign_add`,
+`assign_sub`, `assign`: the update itself, so no copy of the weights is made), and adds the
+step's update ratio and gradient norm to the epoch's sums. Every other
 step runs Keras's own train function, unchanged, so only sampled steps pay. The callback swaps
 the two (`before_batch`); the optimizer's variables are untouched (the checkpoint stores the
 same state). `take` reads the epoch's means.
@@ -14,7 +16,8 @@ same state). `take` reads the epoch's means.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,16 +63,13 @@ class HealthProbe:
         self.every = sampling_interval(steps_per_epoch)
         self._slot = {v.path: i for i, v in enumerate(variables)}
         self._layer_index = [self.layers.index(layer_of(v)) for v in variables]
-        self._shadows = [
-            tf.Variable(tf.zeros(v.shape, tf.float32), trainable=False) for v in variables
-        ]
         count = len(self.layers)
-        self._grad_sq = tf.Variable(tf.zeros([count], tf.float32), trainable=False)
         # per layer: the sums of the sampled steps' ratios and gradient norms, and their count
         self._zeros = tf.zeros([count, 3], tf.float32)
         self._sums = tf.Variable(self._zeros, trainable=False)
         self._tracing_measured = False
         self._apply: Any = None
+        self.optimizer: Any = None
         self._plain: Callable[[Any], Any] | None = None  # Keras's train function
         self._measured: Any = None  # the train function with the measuring operations
 
@@ -83,7 +83,7 @@ class HealthProbe:
             existing.every = sampling_interval(steps_per_epoch)
             return existing
         probe = cls(model, steps_per_epoch)
-        probe._apply = optimizer._backend_apply_gradients
+        probe.optimizer, probe._apply = optimizer, optimizer._backend_apply_gradients
         optimizer._backend_apply_gradients = probe._backend_apply_gradients
         return probe
 
@@ -135,20 +135,57 @@ class HealthProbe:
         import tensorflow as tf
 
         slots = [self._slot[v.path] for v in variables]
-        squares = [tf.zeros([], tf.float32) for _ in self.layers]
+        zero = tf.zeros([], tf.float32)
+        grads_sq, weights_sq = [zero] * len(self.layers), [zero] * len(self.layers)
         for grad, variable, slot in zip(grads, variables, slots, strict=True):
-            self._shadows[slot].assign(tf.cast(variable.value, tf.float32))
-            squares[self._layer_index[slot]] += tf.nn.l2_loss(tf.cast(grad, tf.float32))
-        self._grad_sq.assign(2.0 * tf.stack(squares))  # l2_loss is half the sum of squares
-        result = self._apply(grads, variables)
-        updates = [tf.zeros([], tf.float32) for _ in self.layers]
-        weights = [tf.zeros([], tf.float32) for _ in self.layers]
-        for variable, slot in zip(variables, slots, strict=True):
-            old = self._shadows[slot]
-            layer = self._layer_index[slot]
-            updates[layer] += tf.nn.l2_loss(tf.cast(variable.value, tf.float32) - old)
-            weights[layer] += tf.nn.l2_loss(old)  # halves: their ratio is the same
-        ratio = tf.sqrt(tf.stack(updates)) / tf.maximum(tf.sqrt(tf.stack(weights)), 1e-30)
-        counted = tf.ones_like(ratio)
-        self._sums.assign_add(tf.stack([ratio, tf.sqrt(self._grad_sq), counted], axis=1))
+            layer = self._layer_index[slot]  # l2_loss is half a sum of squares: halves agree
+            grads_sq[layer] += tf.nn.l2_loss(tf.cast(grad, tf.float32))
+            weights_sq[layer] += tf.nn.l2_loss(tf.cast(variable.value, tf.float32))
+        updates_sq = [zero] * len(self.layers)
+        seen: set[int] = set()
+        with self._watching_updates(updates_sq, seen):
+            result = self._apply(grads, variables)
+        ratio = tf.sqrt(tf.stack(updates_sq)) / tf.maximum(tf.sqrt(tf.stack(weights_sq)), 1e-30)
+        unseen = {self._layer_index[slot] for slot in slots if slot not in seen}
+        if unseen:  # an optimizer that updates otherwise than by assign*: not measured
+            mask = [float("nan") if i in unseen else 1.0 for i in range(len(self.layers))]
+            ratio = ratio * tf.constant(mask, tf.float32)
+        grad_norm = tf.sqrt(2.0 * tf.stack(grads_sq))
+        self._sums.assign_add(tf.stack([ratio, grad_norm, tf.ones_like(ratio)], axis=1))
         return result
+
+    @contextlib.contextmanager
+    def _watching_updates(self, updates_sq: list[Any], seen: set[int]) -> Iterator[None]:
+        """While the optimizer's update is traced, add the square norm of every change it
+        assigns to a trainable variable (its increment: no copy of the weights is needed)."""
+        import tensorflow as tf
+
+        optimizer = self.optimizer
+        by_variable = {v.value.ref(): i for i, v in enumerate(self.model.trainable_weights)}
+        by_path = {v.path: i for i, v in enumerate(self.model.trainable_weights)}
+
+        def watched(kind: str) -> Callable[[Any, Any], Any]:
+            original = getattr(optimizer, kind)
+
+            def assign(variable: Any, value: Any) -> Any:
+                if hasattr(variable, "path"):  # a Keras variable
+                    slot, held = by_path.get(variable.path), variable.value
+                else:  # the tf.Variable inside one (what the TensorFlow update step passes)
+                    slot, held = by_variable.get(variable.ref()), variable
+                if slot is not None:
+                    seen.add(slot)
+                    change = value - tf.cast(held, value.dtype) if kind == "assign" else value
+                    square = tf.nn.l2_loss(tf.cast(change, tf.float32))
+                    updates_sq[self._layer_index[slot]] += square
+                return original(variable, value)
+
+            return assign
+
+        kinds = ("assign", "assign_add", "assign_sub")
+        for kind in kinds:
+            optimizer.__dict__[kind] = watched(kind)
+        try:
+            yield
+        finally:
+            for kind in kinds:
+                optimizer.__dict__.pop(kind, None)
