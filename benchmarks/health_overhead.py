@@ -1,125 +1,167 @@
-"""What per-layer health costs an epoch: `train --profile` with the probe and without it.
+"""What per-layer health costs an epoch, measured inside one run: `train --profile`, with the
+step functions timed.
 
-    python benchmarks/health_overhead.py [--sizes 64,150] [--epochs 3,4] [--images 100,40,30]
-                                         [--kinds cached,uncached] [--repeat 2]
+    python benchmarks/health_overhead.py [--sizes 64,150] [--epochs 2,2] [--images 100,40,30]
+                                         [--kinds cached,uncached]
 
-For each image size, cached phases (the default) and uncached ones (`--no-cache`) are trained
-with the probe (as every run is) and without it (`unmeasurable` says no: the only
-difference), as fresh processes, alternating within each repeat. Two
-measures per phase, the fastest repeat of each counting: `epoch` is the steady epoch, the mean
-of history.csv's `seconds` (training steps and validation) over the epochs after the phase's
-first; `+first` is the phase's training steps + validation + records from `train --profile`
-divided by its epochs, so the first epoch's tracing of the measuring ops is in it. Prints the
-seconds without and with the probe and the overhead in percent. Data: two classes of
-scikit-learn's digits.
+On sampled steps Keras runs the probe's measuring train function, on the others its own one,
+interleaved in the same epochs, so machine load hits both alike (two separate runs on this
+shared 2-core machine differ by up to 30% from load alone). Per phase: the median time of a
+plain step and of a measured step (the measuring function's first call, its tracing, left
+out and shown apart), the sampled steps per epoch, the per-epoch work (reset and read of the
+sums), the phase's steady epoch (history.csv's seconds after its first epoch) and the overhead:
+(measured − plain median) × sampled steps + per-epoch work, in percent of the epoch. Data:
+two classes of scikit-learn's digits, batch 20, random weights.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import re
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
+from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.whole_run import digits_dataset  # noqa: E402
 
-PARTS = ("training steps", "validation", "checkpoints, history, best saves")
-LINE = re.compile(r"^\s+(?P<phase>[^:]+): (?P<part>.+?)\s+(?P<seconds>[\d.]+) s\s+[\d.]+%$")
+
+class StepClock:
+    """Times the probe's two train functions and its per-epoch work, by phase (one clock per
+    process: it patches the probe's class)."""
+
+    def __init__(self) -> None:
+        from ftgui.core.training.layer_health import HealthProbe
+
+        self.phase = 0
+        self.plain: dict[int, list[float]] = defaultdict(list)
+        self.measured: dict[int, list[float]] = defaultdict(list)
+        self.epoch_work: dict[int, list[float]] = defaultdict(list)
+        clock = self
+        before_batch, measured_step = HealthProbe.before_batch, HealthProbe._measured_step
+
+        def timed_before_batch(probe: Any, batch: int) -> None:
+            before_batch(probe, batch)
+            plain = probe._plain
+            if plain is not None and not getattr(plain, "_timed", False):
+
+                def timed(iterator: Any) -> Any:
+                    started = time.perf_counter()
+                    try:
+                        return plain(iterator)
+                    finally:
+                        clock.plain[clock.phase].append(time.perf_counter() - started)
+
+                timed._timed = True  # type: ignore[attr-defined]
+                probe._plain = timed
+                if probe.model.train_function is plain:
+                    probe.model.train_function = timed
+
+        def timed_measured_step(probe: Any, iterator: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return measured_step(probe, iterator)
+            finally:
+                clock.measured[clock.phase].append(time.perf_counter() - started)
+
+        HealthProbe.before_batch = timed_before_batch  # type: ignore[method-assign]
+        HealthProbe._measured_step = timed_measured_step  # type: ignore[method-assign]
+        for name in ("reset", "take"):
+            self._time_epoch_work(HealthProbe, name)
+
+    def _time_epoch_work(self, owner: Any, name: str) -> None:
+        original, clock = getattr(owner, name), self
+
+        def timed(probe: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(probe)
+            finally:
+                clock.epoch_work[clock.phase].append(time.perf_counter() - started)
+
+        setattr(owner, name, timed)
 
 
-def child(probe: str, argv: list[str]) -> None:
-    """Run `main.py ARGS` in this process, without the probe when `probe` is "off"."""
-    if probe == "off":
-        from ftgui.core.training import phase_fit
+def measure(data: Path, size: int, epochs: list[int], cached: bool) -> list[str]:
+    """One run in this process; a line per phase."""
+    from ftgui.core.events import PhaseStarted
+    from ftgui.core.run.whole_run import run
+    from ftgui.core.settings.config import RunConfig
 
-        phase_fit.unmeasurable = lambda model, replicas: "off for the benchmark"
-    from ftgui.app import main
+    clock = StepClock()
+    steps_per_epoch: dict[int, int] = {}
 
-    raise SystemExit(main(argv))
+    def listen(event: object) -> None:
+        if isinstance(event, PhaseStarted):
+            clock.phase = event.phase
+            steps_per_epoch[event.phase] = event.steps_per_epoch
 
-
-def epoch_seconds(profile: str, epochs: list[int]) -> dict[str, float]:
-    """Each phase's seconds per epoch from `train --profile` output."""
-    totals: dict[str, float] = {}
-    for line in profile.splitlines():
-        match = LINE.match(line)
-        if match and match["part"] in PARTS:
-            totals[match["phase"]] = totals.get(match["phase"], 0.0) + float(match["seconds"])
-    return {
-        phase: seconds / count
-        for (phase, seconds), count in zip(totals.items(), epochs, strict=True)
-    }
-
-
-def steady_seconds(history: Path) -> dict[str, float]:
-    """Each phase's mean epoch seconds in history.csv, its first epoch left out."""
-    seconds: dict[str, list[float]] = {}
-    with open(history, newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            if int(row["epoch"]) > 1:
-                seconds.setdefault(row["phase_name"], []).append(float(row["seconds"]))
-    return {phase: sum(values) / len(values) for phase, values in seconds.items()}
-
-
-def train(
-    data: Path, size: int, epochs: list[int], cached: bool, probe: str
-) -> dict[str, tuple[float, float]]:
-    """Each phase's (steady epoch, epoch with the first's tracing) seconds."""
     with tempfile.TemporaryDirectory() as out:
-        args = ["train", "--data", str(data), "--weights", "none", "--image-size", str(size),
-                "--batch-size", "20", "--epochs-head", str(epochs[0]), "--epochs-finetune",
-                str(epochs[1]), "--seed", "7", "--out", f"{out}/run", "--profile",
-                *([] if cached else ["--no-cache"])]  # fmt: skip
-        done = subprocess.run(
-            [sys.executable, __file__, "--child", probe, *args],
-            capture_output=True, text=True, cwd=ROOT, check=True,
+        config = RunConfig(
+            data_dir=str(data), out_dir=f"{out}/run", weights="none", image_size=size,
+            batch_size=20, seed=7, cache_features=cached,
         )  # fmt: skip
-        steady = steady_seconds(Path(out) / "run" / "history.csv")
-    whole = epoch_seconds(done.stdout, epochs)
-    return {phase: (steady[phase], whole[phase]) for phase in whole}
+        for phase, count in zip(config.phases, epochs, strict=True):
+            phase.epochs = count
+        run(config, listen)
+        epoch_seconds: dict[int, list[float]] = defaultdict(list)
+        with open(Path(out) / "run" / "history.csv", newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                if int(row["epoch"]) > 1:
+                    epoch_seconds[int(row["phase"]) - 1].append(float(row["seconds"]))
+    lines = []
+    for phase, steps in steps_per_epoch.items():
+        every = max(1, steps // 5)
+        sampled = len(range(0, steps, every))
+        plain = statistics.median(clock.plain[phase])
+        measured = clock.measured[phase]
+        extra = statistics.median(measured[1:]) - plain
+        work = sum(clock.epoch_work[phase]) / epochs[phase]
+        epoch = statistics.mean(epoch_seconds[phase])
+        overhead = (max(extra, 0.0) * sampled + work) / epoch
+        kind = "cached" if cached else "uncached"
+        lines.append(
+            f"{size:>4} {kind:<8} {phase + 1:>5} {steps:>5} {sampled:>7} {1000 * plain:>8.1f} "
+            f"{1000 * (plain + extra):>8.1f} {1000 * work:>6.1f} {epoch:>7.2f} "
+            f"{100 * overhead:>7.2f}% {measured[0] - plain:>6.2f}"
+        )
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="64,150")
-    parser.add_argument("--epochs", default="3,4")
+    parser.add_argument("--epochs", default="2,2")
     parser.add_argument("--images", default="100,40,30")
     parser.add_argument("--kinds", default="cached,uncached")
-    parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     epochs = [int(n) for n in args.epochs.split(",")]
     images = tuple(int(n) for n in args.images.split(","))
     with tempfile.TemporaryDirectory() as root:
         data = digits_dataset(Path(root) / "digits", images)  # type: ignore[arg-type]
         print(f"digits 3/8, {images} images per class, epochs {epochs}, batch 20")
-        print(f"{'size':>4} {'phases':<8} {'phase':<18} {'epoch off':>9} {'on':>7} "
-              f"{'overhead':>8}   {'+first off':>10} {'on':>7} {'overhead':>8}")  # fmt: skip
+        print("size phases   phase steps sampled plain ms measured  work ms epoch s overhead "
+              "trace s")  # fmt: skip
         for size in (int(s) for s in args.sizes.split(",")):
-            for cached in [kind == "cached" for kind in args.kinds.split(",")]:
-                best: dict[str, dict[str, tuple[float, float]]] = {"off": {}, "on": {}}
-                for _ in range(args.repeat):
-                    for probe in ("off", "on"):
-                        for phase, pair in train(data, size, epochs, cached, probe).items():
-                            kept = best[probe].get(phase, pair)
-                            best[probe][phase] = (min(kept[0], pair[0]), min(kept[1], pair[1]))
-                kind = "cached" if cached else "uncached"
-                for phase, off in best["off"].items():
-                    on = best["on"][phase]
-                    cells = "   ".join(
-                        f"{off[i]:>{w}.3f} {on[i]:>7.3f} {100 * (on[i] - off[i]) / off[i]:>7.1f}%"
-                        for i, w in ((0, 9), (1, 10))
-                    )
-                    print(f"{size:>4} {kind:<8} {phase:<18} {cells}", flush=True)
+            for kind in args.kinds.split(","):
+                done = subprocess.run(
+                    [sys.executable, __file__, "--one", str(data), str(size), args.epochs, kind],
+                    capture_output=True, text=True, check=True,
+                )  # fmt: skip
+                print(done.stdout.strip(), flush=True)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--child":
-        child(sys.argv[2], sys.argv[3:])
+    if sys.argv[1:2] == ["--one"]:  # one run per process: one TensorFlow, one clock
+        data, size, counts, kind = sys.argv[2:6]
+        run_epochs = [int(n) for n in counts.split(",")]
+        print("\n".join(measure(Path(data), int(size), run_epochs, kind == "cached")))
     else:
         main()
