@@ -60,6 +60,7 @@ def test_a_whole_run_in_the_preloaded_process_draws_both_phases_lists_skipped_fi
         "dataset_report.json",
         "evaluation",
         "history.csv",
+        "layer_health.csv",
         "model.keras",
         "test_metrics.json",
     ]

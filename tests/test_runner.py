@@ -102,14 +102,17 @@ def test_fine_tuning_changes_block5_only(book_run, base_weights_file):
     assert kinds[kinds.index("RunStarted") :] == [
         "RunStarted",
         "PhaseStarted",
+        "HealthMeasured",
         "EpochEnded",
+        "HealthMeasured",
         "EpochEnded",
         "PhaseEnded",
         "PhaseStarted",
+        "HealthMeasured",
         "EpochEnded",
         "PhaseEnded",
         "RunEnded",
-    ]
+    ]  # each epoch's layer health just before its end
     batches = [e for e in events if isinstance(e, BatchEnded)]
     assert [e.batch for e in batches if e.phase == 0] == [1, 2, 1, 2]  # 16 images, batch 8
     assert all(set(e.logs) >= {"loss", "accuracy"} for e in batches)
