@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,48 +46,37 @@ class StepClock:
         self.measured: dict[int, list[float]] = defaultdict(list)
         self.epoch_work: dict[int, list[float]] = defaultdict(list)
         clock = self
-        before_batch, measured_step = HealthProbe.before_batch, HealthProbe._measured_step
+        before_batch = HealthProbe.before_batch
 
         def timed_before_batch(probe: Any, batch: int) -> None:
             before_batch(probe, batch)
             plain = probe._plain
             if plain is not None and not getattr(plain, "_timed", False):
-
-                def timed(iterator: Any) -> Any:
-                    started = time.perf_counter()
-                    try:
-                        return plain(iterator)
-                    finally:
-                        clock.plain[clock.phase].append(time.perf_counter() - started)
-
-                timed._timed = True  # type: ignore[attr-defined]
-                probe._plain = timed
+                probe._plain = timed(plain, lambda: clock.plain[clock.phase])
                 if probe.model.train_function is plain:
-                    probe.model.train_function = timed
-
-        def timed_measured_step(probe: Any, iterator: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return measured_step(probe, iterator)
-            finally:
-                clock.measured[clock.phase].append(time.perf_counter() - started)
+                    probe.model.train_function = probe._plain
 
         HealthProbe.before_batch = timed_before_batch  # type: ignore[method-assign]
-        HealthProbe._measured_step = timed_measured_step  # type: ignore[method-assign]
+        HealthProbe._measured_step = timed(  # type: ignore[method-assign]
+            HealthProbe._measured_step, lambda: clock.measured[clock.phase]
+        )
         for name in ("reset", "take"):
-            self._time_epoch_work(HealthProbe, name)
+            work = timed(getattr(HealthProbe, name), lambda: clock.epoch_work[clock.phase])
+            setattr(HealthProbe, name, work)
 
-    def _time_epoch_work(self, owner: Any, name: str) -> None:
-        original, clock = getattr(owner, name), self
 
-        def timed(probe: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return original(probe)
-            finally:
-                clock.epoch_work[clock.phase].append(time.perf_counter() - started)
+def timed(function: Callable[..., Any], samples: Callable[[], list[float]]) -> Any:
+    """`function`, appending each call's seconds to the list `samples()` gives at its end."""
 
-        setattr(owner, name, timed)
+    def call(*args: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return function(*args)
+        finally:
+            samples().append(time.perf_counter() - started)
+
+    call._timed = True  # type: ignore[attr-defined]
+    return call
 
 
 def measure(data: Path, size: int, epochs: list[int], cached: bool) -> list[str]:

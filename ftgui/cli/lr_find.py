@@ -16,7 +16,7 @@ from ftgui.cli.args import OneLineParser, add_run_arguments, config_from_args
 from ftgui.cli.command import EXIT_INTERRUPTED, EXIT_OK, run_command
 from ftgui.core.events import EpochEnded, Event, PhaseStarted, Status
 from ftgui.core.files import check_writable_file
-from ftgui.core.training.lr_range import CURVE_FIELDS, END_LR, MAX_STEPS, START_LR
+from ftgui.core.training.lr_range import END_LR, MAX_STEPS, START_LR
 
 
 def lr_find_parser() -> OneLineParser:
@@ -63,10 +63,9 @@ def lr_find_main(argv: list[str]) -> int:
     args.out_dir = None
 
     def find(stop: threading.Event) -> int:
-        from ftgui.core.run.lr_find import check_phase, find_learning_rate
+        from ftgui.core.run.lr_find import find_learning_rate
 
         config = config_from_args(args)
-        check_phase(config, phase)
         if out:
             check_writable_file(out, "--out")
         finding = find_learning_rate(config, phase, _progress, stop)
@@ -76,9 +75,7 @@ def lr_find_main(argv: list[str]) -> int:
         curve = finding.curve
         if out:
             curve.write_csv(Path(out).expanduser())
-        print(",".join(CURVE_FIELDS))
-        for row in zip(curve.lrs, curve.losses, curve.smoothed, strict=True):
-            print(",".join(repr(float(v)) for v in row))
+        curve.write_table(sys.stdout, line_end="\n")
         for name, lr in finding.suggestions.items():
             print(f"suggestion\t{name}\t{lr:.3g}")
         where = "cached frozen-layer outputs" if finding.on_cached_outputs else "the images"

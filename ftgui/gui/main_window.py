@@ -223,15 +223,21 @@ class MainWindow(EventView, QMainWindow):
 
     # -- running --------------------------------------------------------------------------
     def start_training(self) -> None:
-        if self.runs.is_running() or commit_typed_value():  # a clamp is said before it is used
-            return
+        config = None if self.runs.is_running() else self.config_to_run()
+        if config is not None:
+            self._launch(config, resume=False)
+
+    def config_to_run(self) -> RunConfig | None:
+        """A validated copy of the settings Start runs; None, the reason said, when unusable."""
+        if commit_typed_value():  # a clamp is said before it is used
+            return None
         config = copy.deepcopy(self.current_config())
         try:
             config.validate()
         except UserError as exc:
             self.show_error(str(exc))
-            return
-        self._launch(config, resume=False)
+            return None
+        return config
 
     def start_sweep(self, folder: str) -> None:
         """Run (or continue) the sweep saved in `folder`, with the Train tab's Stop and progress."""

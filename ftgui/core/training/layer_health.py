@@ -162,14 +162,13 @@ class HealthProbe:
 
         optimizer = self.optimizer
         by_variable = {v.value.ref(): i for i, v in enumerate(self.model.trainable_weights)}
-        by_path = {v.path: i for i, v in enumerate(self.model.trainable_weights)}
 
         def watched(kind: str) -> Callable[[Any, Any], Any]:
             original = getattr(optimizer, kind)
 
             def assign(variable: Any, value: Any) -> Any:
                 if hasattr(variable, "path"):  # a Keras variable
-                    slot, held = by_path.get(variable.path), variable.value
+                    slot, held = self._slot.get(variable.path), variable.value
                 else:  # the tf.Variable inside one (what the TensorFlow update step passes)
                     slot, held = by_variable.get(variable.ref()), variable
                 if slot is not None:

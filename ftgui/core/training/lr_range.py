@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from ftgui.core.errors import UserError
 from ftgui.core.files import write_run_file
@@ -49,15 +49,19 @@ class LrCurve:
             "steepest": lrs[_steepest(lrs, losses)],
         }
 
+    def write_table(self, out: TextIO, line_end: str = "\r\n") -> None:
+        """`lr,loss,smoothed_loss`, then one row per step in full precision."""
+        writer = csv.writer(out, lineterminator=line_end)
+        writer.writerow(CURVE_FIELDS)
+        for row in zip(self.lrs, self.losses, self.smoothed, strict=True):
+            writer.writerow([repr(float(value)) for value in row])
+
     def write_csv(self, path: Path) -> None:
-        """`lr,loss,smoothed_loss`, one row per step (replaced atomically)."""
+        """The table as a CSV file (replaced atomically)."""
 
         def write(partial: Path) -> None:
             with open(partial, "w", newline="", encoding="utf-8") as f:
-                writer = csv.writer(f)
-                writer.writerow(CURVE_FIELDS)
-                for row in zip(self.lrs, self.losses, self.smoothed, strict=True):
-                    writer.writerow([repr(float(value)) for value in row])
+                self.write_table(f)
 
         write_run_file(path, write)
 

@@ -22,14 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ftgui.core.errors import UserError
 from ftgui.core.service.analysis_process import LrFindRequest
 from ftgui.core.settings.config import RunConfig
 from ftgui.core.training.lr_range import MAX_STEPS, SUGGESTIONS
 from ftgui.gui.analysis_client import failure_text
 from ftgui.gui.shared.tasks import BackgroundTask
 from ftgui.gui.train.lr_curve_plot import SUGGESTION_COLOURS, LrCurvePlot, rate_text
-from ftgui.gui.train.setting_widgets import commit_typed_value, window_words
+from ftgui.gui.train.setting_widgets import window_words
 
 if TYPE_CHECKING:  # the core's run modules load slowly; the window needs only the type
     from ftgui.core.run.lr_find import LrFinding
@@ -210,15 +209,9 @@ def attach_lr_finder(window: Any) -> LrFinderDialog:
     editor = window.phase_editor
 
     def find(phase: int) -> None:
-        if window.is_running() or dialog.is_finding() or commit_typed_value():
-            return
-        config = copy.deepcopy(window.current_config())
-        try:
-            config.validate()
-        except UserError as exc:
-            window.show_error(str(exc))
-            return
-        dialog.find(config, phase)
+        config = None if window.is_running() or dialog.is_finding() else window.config_to_run()
+        if config is not None:
+            dialog.find(config, phase)
 
     editor.find_requested.connect(find)
     dialog.used.connect(editor.set_learning_rate)
